@@ -1,0 +1,184 @@
+"""The kit's pytest plugin: steps, points, seeds, device, the submission, results.
+
+Loaded by the root ``conftest.py``. Every hidden test (under ``tests/hidden``)
+carries one step marker (``step03``) and ``points(n)``; both are copied into the
+test's ``user_properties`` so JUnit XML and the results file carry them. With
+``--grader-results FILE`` each finished test appends one JSON line to FILE as
+it ends, so a crash loses nothing already judged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import steps as step_names
+from .submission import DirectSubmission, SubmissionError, describe_exception
+
+HIDDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "hidden"
+SEED = 20261122
+# CUDA start-up and kernel compilation on first use: added to training timeouts there.
+CUDA_TIMEOUT_ALLOWANCE = 60.0
+
+
+def is_hidden(item: pytest.Item) -> bool:
+    return HIDDEN_DIR in Path(str(item.path)).parents
+
+
+def step_of(item: pytest.Item) -> str | None:
+    names = [m.name for m in item.iter_markers() if m.name.startswith("step")]
+    return step_names.step_for_marker(names[0]) if names else None
+
+
+def points_of(item: pytest.Item) -> float | None:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker else None
+
+
+def _hypothesis_profile() -> None:
+    """Property tests: the same examples every run, no per-example deadline."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:
+        return
+    settings.register_profile(
+        "kit", derandomize=True, deadline=None, max_examples=25, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    settings.load_profile("kit")
+
+
+def timeout_of(item: pytest.Item, default: float) -> float:
+    marker = item.get_closest_marker("timeout")
+    return float(marker.args[0]) if marker and marker.args else default
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _hypothesis_profile()
+    threads = os.environ.get("GRADER_TORCH_THREADS")
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import torch
+
+    problems = []
+    for item in items:
+        if not is_hidden(item):
+            continue
+        steps = {m.name for m in item.iter_markers() if m.name.startswith("step")}
+        step, points = step_of(item), points_of(item)
+        if len(steps) != 1 or points is None or points <= 0:
+            problems.append(item.nodeid)
+            continue
+        item.user_properties.append(("step", step))
+        item.user_properties.append(("points", points))
+        if torch.cuda.is_available() and item.get_closest_marker("training"):
+            base = timeout_of(item, float(config.getini("timeout")))
+            item.add_marker(pytest.mark.timeout(base + CUDA_TIMEOUT_ALLOWANCE), append=False)
+    if problems:
+        raise pytest.UsageError(
+            "hidden tests need exactly one step marker and points(n > 0): " + ", ".join(problems)
+        )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    path = session.config.getoption("grader_inventory")
+    if not path:
+        return
+    default = float(session.config.getini("timeout") or 60)
+    inventory = [
+        {"nodeid": item.nodeid, "name": item.name, "step": step_of(item), "points": points_of(item),
+         "timeout": timeout_of(item, default)}
+        for item in session.items
+        if is_hidden(item)
+    ]
+    Path(path).write_text(json.dumps(inventory))
+
+
+# --- fixtures -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def submission(request: pytest.FixtureRequest):
+    """The submission under test, reached as ``submission.<step>.<name>``."""
+    sub = DirectSubmission(Path(request.config.getoption("submission")))
+    yield sub
+    sub.close()
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    """CUDA when present, else the CPU (the reference every tolerance holds on)."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@pytest.fixture(autouse=True)
+def _seed_everything():
+    """The same seeds before every test: the same submission scores the same."""
+    import torch
+
+    random.seed(SEED)
+    np.random.seed(SEED % 2**32)
+    torch.manual_seed(SEED)
+    yield
+
+
+# --- reports --------------------------------------------------------------------
+
+
+def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
+    """(status, message) of a failed phase; the message never shows test source."""
+    exc = call.excinfo.value
+    text = str(exc)
+    if call.excinfo.errisinstance(pytest.fail.Exception) and text.startswith("Timeout"):
+        return "timeout", f"the test ran past its time limit ({text.split('>')[-1].strip()})"
+    if isinstance(exc, SubmissionError):
+        return ("error" if call.when == "setup" else "failed"), str(exc)
+    if call.excinfo.errisinstance(pytest.skip.Exception):
+        return "failed", "the test was skipped, which earns no points"
+    if isinstance(exc, AssertionError):
+        message = text.split("\nassert ")[0].strip() or "an assertion of the hidden test failed"
+        return "failed", message
+    if call.excinfo.errisinstance(pytest.fail.Exception):
+        return "failed", text
+    sub = item.funcargs.get("submission") if hasattr(item, "funcargs") else None
+    hint = str(sub._dir) if isinstance(sub, DirectSubmission) else ""
+    return ("error" if call.when != "call" else "failed"), describe_exception(exc, hint)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if not is_hidden(item):
+        return
+    if call.excinfo is None:
+        report.grader = ("passed", "")
+    else:
+        report.grader = _judgement(item, call)
+        if isinstance(call.excinfo.value, (SubmissionError, NotImplementedError)):
+            report.longrepr = report.grader[1]  # one line, not a wall of traceback
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    grader = getattr(report, "grader", None)
+    path = os.environ.get("GRADER_RESULTS") or None
+    if grader is None or path is None:
+        return
+    status, message = grader
+    record = {"nodeid": report.nodeid, "when": report.when, "status": status,
+              "message": message[:2000], "duration": round(report.duration, 3)}
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")

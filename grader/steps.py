@@ -1,0 +1,56 @@
+"""The steps of STEPS.md: module names in order, and helpers to name them."""
+
+from __future__ import annotations
+
+import re
+
+STEPS = (
+    "step01_plotting",
+    "step02_exp_positivity",
+    "step03_normalization",
+    "step04_one_hot_loss",
+    "step05_cross_entropy",
+    "step06_create_model",
+    "step07_train_loop",
+    "step08_accuracy",
+    "step09_convolution_shapes",
+    "step10_autoencoder",
+    "step11_rnn",
+    "step12_toy_problems",
+    "step13_init_and_regularization",
+)
+
+_STEP_RE = re.compile(r"^step(\d\d)(?:_\w+)?$")
+
+
+def step_number(name: str) -> int:
+    """``"step03_normalization"`` or ``"step03"`` -> 3."""
+    match = _STEP_RE.match(name)
+    if not match:
+        raise ValueError(f"not a step name: {name!r} (expected like 'step03_normalization')")
+    return int(match.group(1))
+
+
+def marker_name(step: str) -> str:
+    """The pytest marker of a step: ``"step03_normalization"`` -> ``"step03"``."""
+    return f"step{step_number(step):02d}"
+
+
+def step_for_marker(marker: str) -> str:
+    """The full module name of a step marker: ``"step03"`` -> ``"step03_normalization"``."""
+    for step in STEPS:
+        if marker_name(step) == marker:
+            return step
+    raise ValueError(f"no step has the marker {marker!r}")
+
+
+def resolve(names: list[str]) -> list[str]:
+    """Full step names for user input like ``03``, ``step03`` or ``step03_normalization``."""
+    chosen = []
+    for name in names:
+        key = name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name
+        matches = [s for s in STEPS if s == key or marker_name(s) == key]
+        if not matches:
+            raise ValueError(f"unknown step {name!r}; the steps are {', '.join(STEPS)}")
+        chosen.extend(m for m in matches if m not in chosen)
+    return [s for s in STEPS if s in chosen]

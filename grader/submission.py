@@ -1,0 +1,145 @@
+"""The direct ``submission``: a submission's step modules imported in this process.
+
+A submission is a directory of step files. It is staged into a fresh package
+(its ``stepNN_*.py`` files and the kit's own ``mnist.py``, nothing else: no
+``conftest.py``, no ``__init__.py`` of its own), so step modules can import each
+other relatively, exactly as in ``solutions/``. Hidden tests reach it only as
+``submission.<step>.<name>``; what they get back is plain data (figures become
+:class:`grader.figures.FigureData`), so the sandboxed fixture can serve the same
+tests across a process boundary.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import shutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from .figures import to_plain
+from .steps import STEPS
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+KIT_MNIST = KIT_ROOT / "solutions" / "mnist.py"
+_counter = itertools.count()
+
+
+class SubmissionError(Exception):
+    """A step cannot be used: its file is missing, fails to import, or lacks a name."""
+
+
+def stage(path: Path, into: Path) -> Path:
+    """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir."""
+    package = into / "submission"
+    package.mkdir(parents=True)
+    for step in STEPS:
+        source = path / f"{step}.py"
+        if source.is_file():
+            shutil.copyfile(source, package / source.name)
+    shutil.copyfile(kit_mnist(), package / "mnist.py")
+    (package / "__init__.py").write_text('"""A staged submission (generated)."""\n')
+    return package
+
+
+def kit_mnist() -> Path:
+    """The kit's ``mnist.py`` (``exercises/`` has the same file where ``solutions/`` is absent)."""
+    return KIT_MNIST if KIT_MNIST.is_file() else KIT_ROOT / "exercises" / "mnist.py"
+
+
+def describe_exception(exc: BaseException, filename_hint: str = "") -> str:
+    """``Type: message`` plus the last line of the submission that was running."""
+    # Type and message only: no notes (hypothesis adds its example there), no test source.
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if filename_hint in f.filename]
+    if frames and filename_hint:
+        last = frames[-1]
+        text += f" (at {Path(last.filename).name}:{last.lineno})"
+    return text
+
+
+class StepModule:
+    """A step module seen from a test: attribute access with clear errors, plain results."""
+
+    def __init__(self, step: str, module):
+        self._step, self._module = step, module
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            value = getattr(self._module, name)
+        except AttributeError:
+            raise SubmissionError(
+                f"{self._step}.py has no {name!r}; STEPS.md says step "
+                f"{self._step[4:6]} defines it (check the spelling)"
+            ) from None
+        if isinstance(value, type) or not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            return to_plain(value(*args, **kwargs))
+
+        call.__name__ = name
+        return call
+
+
+class DirectSubmission:
+    """A submission directory imported into the test process."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path).resolve()
+        self.name = self.path.name
+        self._tmp = tempfile.mkdtemp(prefix="grader-submission-")
+        package = stage(self.path, Path(self._tmp))
+        # A unique package name, so two submissions in one process never share modules.
+        self._package = f"_submission_{next(_counter)}"
+        spec = importlib.util.spec_from_file_location(
+            self._package, package / "__init__.py", submodule_search_locations=[str(package)]
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[self._package] = module
+        spec.loader.exec_module(module)
+        self._dir = package
+        self._steps: dict[str, StepModule | SubmissionError] = {}
+
+    def has_step(self, step: str) -> bool:
+        return (self._dir / f"{step}.py").is_file()
+
+    def source(self, step: str) -> str:
+        """The text of a step file (for the "without X" rules)."""
+        if not self.has_step(step):
+            raise SubmissionError(self._missing(step))
+        return (self._dir / f"{step}.py").read_text()
+
+    def _missing(self, step: str) -> str:
+        return f"{step}.py is missing from the submission {self.path}"
+
+    def __getattr__(self, step: str) -> StepModule:
+        if step not in STEPS:
+            raise AttributeError(step)
+        if step not in self._steps:
+            self._steps[step] = self._import(step)
+        result = self._steps[step]
+        if isinstance(result, SubmissionError):
+            raise result
+        return result
+
+    def _import(self, step: str) -> StepModule | SubmissionError:
+        if not self.has_step(step):
+            return SubmissionError(self._missing(step))
+        try:
+            module = importlib.import_module(f"{self._package}.{step}")
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
+            return SubmissionError(
+                f"{step}.py failed to import: {describe_exception(exc, str(self._dir))}"
+            )
+        return StepModule(step, module)
+
+    def close(self) -> None:
+        for name in [m for m in sys.modules if m == self._package or m.startswith(self._package + ".")]:
+            del sys.modules[name]
+        shutil.rmtree(self._tmp, ignore_errors=True)

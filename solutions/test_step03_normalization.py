@@ -1,0 +1,69 @@
+"""Visible tests of step 03: run ``pytest exercises -m step03``."""
+
+import pytest
+import torch
+
+from .step03_normalization import log_softmax, logsumexp, normalize, softmax
+
+pytestmark = pytest.mark.step03
+
+
+def test_normalize_sums_to_one():
+    a = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    p = normalize(a)
+    assert p.shape == a.shape, f"normalize should keep the shape {tuple(a.shape)}, got {tuple(p.shape)}"
+    assert torch.allclose(p, torch.tensor([0.1, 0.2, 0.3, 0.4])), (
+        f"normalize([1, 2, 3, 4]) should be [0.1, 0.2, 0.3, 0.4], got {p.tolist()}"
+    )
+
+
+def test_normalize_works_row_by_row():
+    a = torch.tensor([[1.0, 1.0], [1.0, 3.0]])
+    p = normalize(a)
+    assert torch.allclose(p, torch.tensor([[0.5, 0.5], [0.25, 0.75]])), (
+        f"each row should be normalized on its own, got {p.tolist()}; "
+        "hint: sum over the last dimension with keepdim=True"
+    )
+
+
+def test_softmax_rows_sum_to_one():
+    x = torch.randn(5, 10)
+    p = softmax(x)
+    assert p.shape == (5, 10), f"softmax should keep the shape (5, 10), got {tuple(p.shape)}"
+    sums = p.sum(dim=1)
+    assert torch.allclose(sums, torch.ones(5), atol=1e-5), (
+        f"every row of softmax should sum to 1, got row sums {sums.tolist()}; "
+        "did you divide by the sum over the whole batch?"
+    )
+    assert torch.allclose(p, torch.softmax(x, dim=1), atol=1e-6), "softmax differs from torch.softmax"
+
+
+def test_softmax_survives_huge_logits():
+    x = torch.tensor([[1000.0, 0.0, -1000.0]])
+    p = softmax(x)
+    assert torch.isfinite(p).all(), (
+        f"softmax([1000, 0, -1000]) gave {p.tolist()}: exp(1000) overflows to inf; "
+        "subtract the row maximum before exp"
+    )
+    assert torch.allclose(p, torch.tensor([[1.0, 0.0, 0.0]]))
+
+
+def test_logsumexp_shape_and_value():
+    x = torch.tensor([[0.0, 0.0], [1000.0, 1000.0]])
+    out = logsumexp(x)
+    assert out.shape == (2, 1), f"logsumexp of (2, 2) should have shape (2, 1), got {tuple(out.shape)}"
+    expected = torch.log(torch.tensor(2.0))
+    assert torch.allclose(out[:, 0], torch.stack([expected, 1000 + expected])), (
+        f"logsumexp gave {out.flatten().tolist()}; expected [log 2, 1000 + log 2] "
+        "(hint: m + log(sum(exp(x - m))))"
+    )
+
+
+def test_log_softmax_is_log_of_softmax():
+    x = torch.randn(3, 4)
+    out = log_softmax(x)
+    assert torch.allclose(out, torch.log_softmax(x, dim=1), atol=1e-6), (
+        "log_softmax(x) should equal x - logsumexp(x)"
+    )
+    big = log_softmax(torch.tensor([[0.0, -1e4]]))
+    assert torch.isfinite(big).all(), f"log_softmax([[0, -1e4]]) gave {big.tolist()}: use x - logsumexp(x)"
