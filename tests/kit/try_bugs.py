@@ -1,0 +1,36 @@
+"""Grade the classic-bug corpus and print, per bug, the steps that lost points.
+
+    python tests/kit/try_bugs.py [step03 ...]
+
+A quick look for whoever adds bugs; tests/kit/test_classic_bugs.py asserts the same.
+"""
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from classic_bugs import all_bugs, dependents  # noqa: E402
+
+from grader import runner  # noqa: E402
+
+
+def grade_bug(bug, tmp: Path) -> dict:
+    steps = dependents(bug.step)
+    submission = bug.apply(tmp / bug.name)
+    return runner.grade_one(submission, steps, runner.collect_inventory(steps))
+
+
+def lost_steps(entry: dict) -> dict[str, str]:
+    return {step: f"{s['score']:g}/{s['max_score']:g}" for step, s in entry["steps"].items()
+            if s["score"] < s["max_score"]}
+
+
+if __name__ == "__main__":
+    wanted = sys.argv[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        for bug in all_bugs():
+            if wanted and not any(bug.step.startswith(w) for w in wanted):
+                continue
+            print(f"{bug.step:32} {bug.name:40} lost: {lost_steps(grade_bug(bug, Path(tmp)))}")
