@@ -15,6 +15,19 @@ def pytest_addoption(parser):
         help="directory of step files the hidden tests grade (default: solutions/)",
     )
     group.addoption(
+        "--sandbox",
+        default="off",
+        choices=["off", "auto", "require", "bwrap", "process"],
+        help="where submission code runs: off = in this process (default); auto = a sandboxed "
+        "worker (bubblewrap if it can run, else a plain child process); require = bubblewrap or fail",
+    )
+    group.addoption(
+        "--worker-memory-mb",
+        type=int,
+        default=4096,
+        help="memory limit of a sandboxed worker, in MiB (default 4096)",
+    )
+    group.addoption(
         "--grader-inventory",
         default=None,
         metavar="FILE",

@@ -6,10 +6,10 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import dataset, results, runner, stubs
+from . import batch, dataset, reports, results, runner, stubs
+from .sandbox import bwrap_problem, choose_isolation
 from .steps import STEPS, resolve
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,12 +19,28 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    grade = sub.add_parser("grade", help="grade submission directories against the hidden suites")
-    grade.add_argument("paths", nargs="+", type=Path, help="submission directories (one per student)")
-    grade.add_argument("--json", type=Path, metavar="OUT", help="write the results document here")
+    grade = sub.add_parser("grade", help="grade submissions against the hidden suites")
+    grade.add_argument("paths", nargs="+", type=Path,
+                       help="submission directories, .zip files, or folders of them")
+    grade.add_argument("--json", type=Path, metavar="OUT",
+                       help="write the results document here (after every submission)")
+    grade.add_argument("--resume", action="store_true",
+                       help="keep the submissions already in --json OUT and grade the rest")
     grade.add_argument("--steps", nargs="+", metavar="STEP",
                        help="only these steps (03, step03 or step03_normalization)")
-    grade.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                       help="submissions graded at once (default: the number of cores)")
+    grade.add_argument("--sandbox", choices=["auto", "require", "process", "off"], default="auto",
+                       help="where submission code runs: auto = bubblewrap sandbox if it can "
+                       "run here, else a plain worker process (default); require = bubblewrap "
+                       "or fail; process = a plain worker process; off = in the grading process")
+    grade.add_argument("--gradescope", type=Path, metavar="PATH",
+                       help="Gradescope results.json (one submission; with several, a folder)")
+    grade.add_argument("--classroom", type=Path, metavar="PATH",
+                       help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)")
+    grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
+    grade.add_argument("--csv", type=Path, metavar="PATH", help="one row per submission")
+    grade.add_argument("--quiet", action="store_true", help="no progress lines")
 
     stub = sub.add_parser("stubs", help="generate exercises/ from solutions/")
     stub.add_argument("--check", action="store_true",
@@ -37,30 +53,61 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage_error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def cmd_grade(args: argparse.Namespace) -> int:
     try:
         steps = resolve(args.steps) if args.steps else list(STEPS)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    missing = [p for p in args.paths if not p.is_dir()]
+        return _usage_error(str(exc))
+    missing = [str(p) for p in args.paths if not (p.is_dir() or (p.is_file() and p.suffix == ".zip"))]
     if missing:
-        print(f"error: not a submission directory: {', '.join(map(str, missing))}", file=sys.stderr)
-        return 2
+        return _usage_error(f"not a submission directory or .zip: {', '.join(missing)}")
     if args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    inventory = runner.collect_inventory(steps)
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        entries = list(pool.map(lambda p: runner.grade_one(p, steps, inventory, threads), args.paths))
+        return _usage_error("--jobs must be at least 1")
+    if args.resume and not args.json:
+        return _usage_error("--resume needs --json OUT (the results to continue)")
+    sandbox = args.sandbox
+    if sandbox != "off":
+        try:
+            sandbox = choose_isolation(sandbox)
+        except RuntimeError as exc:
+            return _usage_error(str(exc))
+        if sandbox != "bwrap":
+            print(f"warning: no bubblewrap sandbox ({bwrap_problem() or 'not requested'}); "
+                  "submission code runs in plain worker processes", file=sys.stderr)
+    with batch.scratch_dir() as scratch:
+        submissions = batch.discover(args.paths, Path(scratch))
+        previous = batch.load_previous(args.json) if args.resume else []
+        entries = batch.grade_all(submissions, steps, args.jobs, sandbox, args.json, previous,
+                                  progress=not args.quiet)
     document = runner.document(entries)
     results.validate(document)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(document, indent=2))
+        batch.write_atomically(args.json, json.dumps(document, indent=2))
+    write_reports(args, document)
     print(results.table(document))
     return 0 if all(e["score"] == e["max_score"] for e in entries) else 1
+
+
+def write_reports(args: argparse.Namespace, document: dict) -> None:
+    """The report files asked for, all made from the results document."""
+    if args.junit:
+        batch.write_atomically(args.junit, reports.junit(document))
+    if args.csv:
+        batch.write_atomically(args.csv, reports.csv_table(document))
+    for path, make in ((args.gradescope, reports.gradescope), (args.classroom, reports.classroom)):
+        if not path:
+            continue
+        subs = document["submissions"]
+        if len(subs) == 1:
+            batch.write_atomically(path, json.dumps(make(document, 0), indent=2))
+        else:  # one file per submission in a folder
+            for i, sub in enumerate(subs):
+                batch.write_atomically(path / f"{sub['name']}.json", json.dumps(make(document, i), indent=2))
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:

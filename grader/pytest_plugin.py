@@ -110,10 +110,30 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest):
-    """The submission under test, reached as ``submission.<step>.<name>``."""
-    sub = DirectSubmission(Path(request.config.getoption("submission")))
+    """The submission under test, reached as ``submission.<step>.<name>``.
+
+    ``--sandbox off`` (the default for a plain pytest run) imports it here;
+    otherwise its code runs in a sandboxed worker process (grader/sandbox.py).
+    """
+    path = Path(request.config.getoption("submission"))
+    mode = request.config.getoption("sandbox")
+    if mode == "off":
+        sub = DirectSubmission(path)
+    else:
+        from .sandbox import Limits, SandboxedSubmission, choose_isolation
+
+        memory = request.config.getoption("worker_memory_mb")
+        sub = SandboxedSubmission(path, choose_isolation(mode),
+                                  Limits(memory_bytes=memory * 2**20),
+                                  threads=int(os.environ.get("GRADER_TORCH_THREADS", "1")))
     yield sub
     sub.close()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from . import sandbox
+
+    sandbox.CURRENT_TEST = item.nodeid  # a sandboxed worker is re-seeded for each test
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ def _pytest_command(extra: list[str]) -> list[str]:
     return [
         sys.executable, "-m", "pytest", str(HIDDEN_DIR),
         "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
-        "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header", "-o", "console_output_style=classic",
+        "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header", "--show-capture=no", "--tb=no",
+        "-o", "console_output_style=classic",
         *extra,
     ]
 
@@ -86,8 +87,12 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
 
 
 def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int = 1,
-              timeout_s: float | None = None) -> dict:
-    """Grade one submission directory in a child process; returns its results entry."""
+              timeout_s: float | None = None, sandbox: str = "off", name: str | None = None) -> dict:
+    """Grade one submission directory in a child process; returns its results entry.
+
+    ``sandbox`` is the isolation of the submission's code inside that child:
+    ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see grader/sandbox.py).
+    """
     path = Path(path).resolve()
     if timeout_s is None:
         timeout_s = STARTUP_ALLOWANCE_S + sum(t.get("timeout", 60.0) for t in inventory)
@@ -96,7 +101,8 @@ def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int 
         log = Path(tmp) / "output.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                _pytest_command(["--submission", str(path), *_marker_expr(steps)]),
+                _pytest_command(["--submission", str(path), "--sandbox", sandbox,
+                                 *_marker_expr(steps)]),
                 cwd=tmp, env=_child_env(threads, results), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
@@ -108,7 +114,7 @@ def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int 
                 proc.wait()
                 reason = f"the grading process ran past {timeout_s:.0f} s and was stopped"
         outcomes = _read_outcomes(results)
-    return submission_entry(path.name, str(path), inventory, outcomes, steps, reason)
+    return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
 
 
 def document(entries: list[dict]) -> dict:

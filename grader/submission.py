@@ -20,6 +20,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from . import kit_ops
 from .figures import to_plain
 from .steps import STEPS
 
@@ -114,6 +115,25 @@ class DirectSubmission:
         if not self.has_step(step):
             raise SubmissionError(self._missing(step))
         return (self._dir / f"{step}.py").read_text()
+
+    # Kit operations (grader/kit_ops.py) on the submission's functions and objects.
+
+    def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
+        """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`."""
+        function = self._function(step, name)
+        return kit_ops.grad_of(function, args, kwargs, weight)
+
+    def module_grads(self, module, args, weight=None):
+        """Parameter gradients of a module's output; see :func:`grader.kit_ops.module_grads`."""
+        return kit_ops.module_grads(module, args, weight)
+
+    def train_classifier(self, model, X, y, **options):
+        """The kit's own training loop on a model; see :func:`grader.kit_ops.train_classifier`."""
+        return kit_ops.train_classifier(model, X, y, **options)
+
+    def _function(self, step: str, name: str):
+        getattr(getattr(self, step), name)  # clear errors for a missing step or name
+        return getattr(self._steps[step]._module, name)
 
     def _missing(self, step: str) -> str:
         return f"{step}.py is missing from the submission {self.path}"

@@ -1,0 +1,150 @@
+"""Batch grading: find the submissions in the paths given, grade them in parallel, keep going.
+
+A path is a submission directory (it holds step files), a ``.zip`` of one (its
+step files are found at any depth; nothing else is extracted), or a folder of
+those (one subfolder or zip each). Results are written after every finished
+submission, so ``--resume`` continues an interrupted batch without regrading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import runner
+from .steps import STEPS
+
+MAX_STEP_FILE = 1 * 2**20  # a step file in a zip larger than this is skipped
+_STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    path: Path  # a directory of step files
+    origin: str  # what the user gave (directory or zip)
+
+
+def _is_submission_dir(path: Path) -> bool:
+    return any(_STEP_FILE.match(p.name) for p in path.iterdir() if p.is_file())
+
+
+def extract_zip(archive: Path, into: Path) -> Path:
+    """Extract only the step files of a zip (the shallowest of each name) into ``into``."""
+    into.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zf:
+        best: dict[str, zipfile.ZipInfo] = {}
+        for info in zf.infolist():
+            name = info.filename.replace("\\", "/").rstrip("/").split("/")[-1]
+            if info.is_dir() or name not in {f"{s}.py" for s in STEPS}:
+                continue
+            if info.file_size > MAX_STEP_FILE or "__MACOSX" in info.filename:
+                continue
+            depth = info.filename.count("/")
+            if name not in best or depth < best[name].filename.count("/"):
+                best[name] = info
+        for name, info in best.items():
+            (into / name).write_bytes(zf.read(info)[:MAX_STEP_FILE])
+    return into
+
+
+def discover(paths: list[Path], scratch: Path) -> list[Submission]:
+    """The submissions in ``paths``, in order, with unique names."""
+    found: list[Submission] = []
+
+    def add(path: Path) -> None:
+        if path.suffix == ".zip" and path.is_file():
+            target = scratch / f"{len(found):05d}-{path.stem}"
+            found.append(Submission(path.stem, extract_zip(path, target), str(path)))
+        elif path.is_dir():
+            found.append(Submission(path.resolve().name, path.resolve(), str(path)))
+
+    for path in paths:
+        if path.is_dir() and not _is_submission_dir(path):
+            children = sorted(p for p in path.iterdir() if p.is_dir() or p.suffix == ".zip")
+            if children:
+                for child in children:
+                    add(child)
+                continue
+        add(path)
+    seen: dict[str, int] = {}
+    unique = []
+    for sub in found:
+        count = seen.get(sub.name, 0)
+        seen[sub.name] = count + 1
+        unique.append(sub if not count else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin))
+    return unique
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class Progress:
+    """One line per finished submission on stderr: count, name, score, time left."""
+
+    def __init__(self, total: int, stream=sys.stderr):
+        self.total, self.done, self.stream = total, 0, stream
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+
+    def finished(self, entry: dict) -> None:
+        with self.lock:
+            self.done += 1
+            elapsed = time.monotonic() - self.start
+            left = elapsed / self.done * (self.total - self.done)
+            width = 20
+            bar = "#" * (width * self.done // self.total) + "." * (width - width * self.done // self.total)
+            print(f"[{bar}] {self.done}/{self.total} {entry['name']}: "
+                  f"{entry['score']:g}/{entry['max_score']:g}  ({left:.0f} s left)",
+                  file=self.stream, flush=True)
+
+
+def grade_all(submissions: list[Submission], steps: list[str], jobs: int, sandbox: str,
+              out: Path | None, previous: list[dict], progress: bool = True) -> list[dict]:
+    """Grade every submission not already in ``previous``; write ``out`` after each one."""
+    done = {e["path"]: e for e in previous}
+    todo = [s for s in submissions if str(s.path) not in done]
+    inventory = runner.collect_inventory(steps) if todo else []
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    bar = Progress(len(todo)) if progress and todo else None
+    lock = threading.Lock()
+
+    def one(sub: Submission) -> dict:
+        entry = runner.grade_one(sub.path, steps, inventory, threads, sandbox=sandbox, name=sub.name)
+        with lock:
+            done[str(sub.path)] = entry
+            if out is not None:
+                ordered = [done[str(s.path)] for s in submissions if str(s.path) in done]
+                write_atomically(out, json.dumps(runner.document(ordered), indent=2))
+        if bar:
+            bar.finished(entry)
+        return entry
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for future in as_completed([pool.submit(one, s) for s in todo]):
+            future.result()
+    return [done[str(s.path)] for s in submissions if str(s.path) in done]
+
+
+def load_previous(out: Path | None) -> list[dict]:
+    """The submissions already graded in an earlier, interrupted run (for ``--resume``)."""
+    if out is None or not out.is_file():
+        return []
+    return json.loads(out.read_text()).get("submissions", [])
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="grader-batch-")

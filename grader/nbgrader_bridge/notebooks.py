@@ -1,0 +1,281 @@
+"""Step notebooks: generated from ``solutions/``, and filled from a student's step file.
+
+A step notebook has, in order: the step's teaching docstring as markdown; a
+read-only setup cell (the module's imports, in notebook form); read-only cells
+for any code the kit provides; one solution cell per function or class that
+holds a ``# BEGIN SOLUTION`` region (the whole definition, the markers in
+nbgrader's ``### BEGIN SOLUTION`` form); the visible tests as one read-only cell;
+one autograder test cell per hidden test, worth that test's points, whose hidden
+part runs that pytest test (:func:`grader.nbgrader_bridge.inkernel.run_hidden_test`).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from ..stubs import BEGIN, END, find_regions
+from ..steps import marker_name
+from .kit_notebook import VISIBLE_TESTS_MARK, is_test_cell
+
+_FROM_RELATIVE = re.compile(r"^(\s*)from\s+\.(mnist|step\d\d_\w+)(\s+import\b)")
+_IMPORT_RELATIVE = re.compile(r"^(\s*)from\s+\.\s+import\s+(mnist|step\d\d_\w+)(\s+as\s+\w+)?\s*$")
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def to_notebook_imports(text: str) -> str:
+    """``from .mnist import x`` -> ``from mnist import x`` (the notebook form of an import)."""
+    out = []
+    for line in text.splitlines():
+        line = _FROM_RELATIVE.sub(r"\1from \2\3", line)
+        line = _IMPORT_RELATIVE.sub(lambda m: f"{m[1]}import {m[2]}{m[3] or ''}", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _meta(grade_id: str, role: str, *, solution=False, grade=False, locked=True, points=None,
+          **kit) -> dict:
+    nbgrader = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
+                "schema_version": 3}
+    if points is not None:
+        nbgrader["points"] = points
+    return {"nbgrader": nbgrader, "kit": {"role": role, **kit}}
+
+
+def _markdown_from_docstring(doc: str) -> str:
+    """A module docstring as markdown: a heading, ``code`` as `code`."""
+    doc = re.sub(r"``([^`]+)``", r"`\1`", doc.strip())
+    title, _, rest = doc.partition("\n")
+    return f"# {title.strip()}\n\n{rest.strip()}\n"
+
+
+HOW_TO = (
+    "Write your answers in the cells that say `YOUR CODE HERE`, keeping the names and "
+    "signatures. The notebook is graded as the module made of its code cells, in order, "
+    "so before you submit: *Restart & Run All*, and make sure no cell fails."
+)
+
+
+def _chunks(text: str, tree: ast.Module) -> list[tuple[list[ast.stmt], str]]:
+    """The top-level statements of a module with their source, comments above attached."""
+    lines = text.splitlines()
+    body = list(tree.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                             ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        start = body[0].end_lineno
+        body = body[1:]
+    else:
+        start = 0
+    firsts = [min([n.lineno, *(d.lineno for d in getattr(n, "decorator_list", []))]) - 1
+              for n in body]
+    chunks = []
+    for i, node in enumerate(body):
+        if i == len(body) - 1:
+            end = len(lines)
+        else:  # up to the next statement, less the blank lines and top-level comments before it
+            end = firsts[i + 1]
+            while end > node.end_lineno and (not lines[end - 1].strip()
+                                             or lines[end - 1].startswith("#")):
+                end -= 1
+        chunk = "\n".join(lines[start:end]).strip("\n")
+        chunks.append(([node], chunk))
+        start = end
+    return chunks
+
+
+def _defined_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _join(chunks: list[tuple[ast.stmt, str]]) -> str:
+    """Chunks of code as one cell: imports one per line, other statements apart."""
+    imports = (ast.Import, ast.ImportFrom)
+    text = ""
+    for i, (node, chunk) in enumerate(chunks):
+        if i:
+            both = isinstance(node, imports) and isinstance(chunks[i - 1][0], imports)
+            text += "\n" if both else "\n\n\n"
+        text += chunk
+    return text
+
+
+def _nbgrader_markers(chunk: str) -> str:
+    out = []
+    for line in chunk.splitlines():
+        stripped = line.strip()
+        if stripped in (BEGIN, END):
+            line = line[: len(line) - len(line.lstrip())] + "##" + stripped
+        out.append(line)
+    return "\n".join(out)
+
+
+def _visible_tests_source(path: Path, step: str) -> str:
+    """The visible tests of a step as a notebook cell: own-step import dropped, then run."""
+    text = path.read_text()
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    drop = set()
+    for node in tree.body:
+        own_import = isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == step
+        docstring = node is tree.body[0] and isinstance(node, ast.Expr) \
+            and isinstance(getattr(node, "value", None), ast.Constant)
+        if own_import or docstring:
+            drop.update(range(node.lineno - 1, node.end_lineno))
+    kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
+    kept = re.sub(r"\n{3,}(?=(import|from) )", "\n\n", kept)
+    header = (f"{VISIBLE_TESTS_MARK} (read-only): the tests `pytest` runs on the .py steps.\n"
+              "# Run this cell to check your work; it names what is wrong and gives a hint.\n"
+              "import kit_notebook\n")
+    return f"{header}{to_notebook_imports(kept)}\n\n\nkit_notebook.run_visible_tests(globals())\n"
+
+
+def grade_id_of(test: dict) -> str:
+    """The nbgrader grade id of a hidden test's cell: ``step03-test_name-param``."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", test["name"]).strip("-")
+    return f"{marker_name(test['step'])}-{name}"
+
+
+def hidden_cell_source(test: dict) -> str:
+    points = f"{test['points']:g} point{'s' if test['points'] != 1 else ''}"
+    return (
+        f"# Autograded check {test['name']} ({points}): it runs when your notebook is graded.\n"
+        "### BEGIN HIDDEN TESTS\n"
+        "from grader.nbgrader_bridge.inkernel import run_hidden_test\n"
+        "\n"
+        f"run_hidden_test({test['step']!r}, {test['nodeid']!r})\n"
+        "### END HIDDEN TESTS"
+    )
+
+
+def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.NotebookNode:
+    """The source (instructor) notebook of a step."""
+    path = solutions / f"{step}.py"
+    text = path.read_text()
+    regions = find_regions(text, f"solutions/{path.name}")
+    tree = ast.parse(text)
+    marker = marker_name(step)
+    cells = [new_markdown_cell(_markdown_from_docstring(ast.get_docstring(tree) or step)
+                               + "\n" + HOW_TO, metadata=_meta(f"{marker}-intro", "intro"))]
+    pending: list[tuple[ast.stmt, str]] = []  # provided code not yet in a cell
+
+    def flush() -> None:
+        if not pending:
+            return
+        source = to_notebook_imports(_join(pending))
+        if len(cells) == 1:
+            role, grade_id = "setup", f"{marker}-setup"
+            if re.search(r"^\s*(from|import)\s+step\d\d_", source, re.M):
+                source = ("import kit_notebook  # lets step notebooks import each other\n\n"
+                          + source)
+        else:
+            role, grade_id = "provided", f"{marker}-provided-{len(cells)}"
+        cells.append(new_code_cell(source, metadata=_meta(grade_id, role)))
+        pending.clear()
+
+    for nodes, chunk in _chunks(text, tree):
+        node = nodes[0]
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        inside = [r for r in regions if first - 1 <= r.begin < node.end_lineno]
+        if not inside:
+            pending.append((node, chunk))
+            continue
+        flush()
+        if len(cells) == 1:  # no imports at all: still a (empty) setup cell first
+            cells.append(new_code_cell("", metadata=_meta(f"{marker}-setup", "setup")))
+        names = _defined_names(node)
+        cells.append(new_code_cell(
+            to_notebook_imports(_nbgrader_markers(chunk)),
+            metadata=_meta(f"{marker}-{names[0]}", "solution", solution=True, locked=False,
+                           names=names)))
+    flush()
+    visible = solutions / f"test_{step}.py"
+    if visible.is_file():
+        cells.append(new_markdown_cell("## Visible tests\n\nRun the next cell after each answer.",
+                                       metadata=_meta(f"{marker}-visible-intro", "intro")))
+        cells.append(new_code_cell(_visible_tests_source(visible, step),
+                                   metadata=_meta(f"{marker}-visible-tests", "visible-tests")))
+    own = [t for t in tests if t["step"] == step]
+    if own:
+        total = sum(t["points"] for t in own)
+        cells.append(new_markdown_cell(
+            f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\nThe cells below are empty in your "
+            "copy: when your notebook is graded, each runs one hidden test of the kit on "
+            "your code and earns its points if the test passes.",
+            metadata=_meta(f"{marker}-hidden-intro", "intro")))
+        for test in own:
+            cells.append(new_code_cell(
+                hidden_cell_source(test),
+                metadata=_meta(grade_id_of(test), "hidden-test", grade=True, locked=True,
+                               points=test["points"], nodeid=test["nodeid"])))
+    nb = new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC,
+                                             "language_info": {"name": "python"}})
+    nbformat.validate(nb)
+    return nb
+
+
+# --- a student's step file in a released notebook -----------------------------------------
+
+
+def _release_names(cell) -> list[str]:
+    try:
+        return [n for node in ast.parse(cell.source).body for n in _defined_names(node)]
+    except SyntaxError:
+        return []
+
+
+def _is_solution(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def fill_notebook(release: nbformat.NotebookNode, step_text: str) -> nbformat.NotebookNode:
+    """The released notebook with a student's step file in it.
+
+    The student's top-level statements keep their order; a definition of a name
+    the kit asks for goes into that name's solution cell, everything else into
+    plain cells; names the file lacks keep their stub. A file that does not
+    parse goes in whole into one cell (so the notebook, like the file, fails).
+    """
+    nb = nbformat.from_dict(release)
+    after = [c for c in nb.cells if not _is_solution(c)]
+    tail_start = next((i for i, c in enumerate(after) if is_test_cell(c)), len(after))
+    if 1 < tail_start < len(after) and after[tail_start - 1].cell_type == "markdown":
+        tail_start -= 1
+    head, tail = after[:tail_start], after[tail_start:]
+    solutions = {n: c for c in nb.cells if _is_solution(c) for n in _release_names(c)[:1]}
+    body, used = [], set()
+    try:
+        tree = ast.parse(step_text)
+    except SyntaxError:
+        body.append(new_code_cell(step_text))
+    else:
+        plain: list[tuple[ast.stmt, str]] = []
+        for nodes, chunk in _chunks(step_text, tree):
+            names = [n for n in _defined_names(nodes[0]) if n in solutions and n not in used]
+            if not names:
+                plain.append((nodes[0], chunk))
+                continue
+            if plain:
+                body.append(new_code_cell(to_notebook_imports(_join(plain))))
+                plain = []
+            cell = nbformat.from_dict(solutions[names[0]])
+            cell.source = to_notebook_imports(chunk)
+            cell.outputs, cell.execution_count = [], None
+            body.append(cell)
+            used.add(names[0])
+        if plain:
+            body.append(new_code_cell(to_notebook_imports(_join(plain))))
+    stubs = [c for n, c in solutions.items() if n not in used]
+    nb.cells = head + body + stubs + tail
+    return nb
+

@@ -1,0 +1,439 @@
+"""The sandboxed ``submission``: the submission's code runs in a worker process.
+
+The hidden tests keep running in the grader's process and see the same
+interface as :class:`grader.submission.DirectSubmission`; every call crosses to
+the worker (:mod:`grader.worker`) as data and comes back as plain data
+(:mod:`grader.wire`). Objects that are not data stay in the worker behind a
+:class:`RemoteObject` handle. Tensors and modules the test passes in are copied
+back after the call, so in-place changes (an optimizer step, ``kaiming_init_``)
+reach the test as they would in one process.
+
+Isolation, strongest first:
+
+- ``bwrap``: bubblewrap gives the worker no network, a private /tmp, a
+  read-only view of only the Python install, the worker code, the data and the
+  staged submission (no ``solutions/``, no ``tests/``, no output paths), its own
+  PID namespace (it cannot see or signal the grader; everything it started dies
+  with it), and it runs as an unprivileged user id.
+- ``process``: a plain child process (used where bubblewrap is missing or
+  cannot run); the grader says so once.
+
+Both set resource limits with ``prlimit``: memory (data segment), CPU time,
+processes, file size. A worker that crashes, exits, is killed or runs past the
+test's timeout fails that test only; the next request starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from . import wire
+from .submission import SubmissionError, stage
+from .steps import STEPS
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+GRADER_DIR = KIT_ROOT / "grader"
+DATA_DIR = KIT_ROOT / "data_cache"
+CURRENT_TEST: str | None = None  # set by the plugin before each test; the worker is re-seeded
+_uids = itertools.count()
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 4 * 2**30
+    cpu_seconds: int = 1800
+    processes: int = 256  # threads count too: torch starts a few per core
+    file_bytes: int = 64 * 2**20
+    tmp_bytes: int = 256 * 2**20
+
+
+@lru_cache(maxsize=None)
+def bwrap_problem() -> str | None:
+    """None when bubblewrap can run a sandbox here, else why not."""
+    if sys.platform != "linux":
+        return "bubblewrap needs Linux"
+    for tool in ("bwrap", "prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (Debian: apt-get install bubblewrap util-linux)"
+    probe = subprocess.run(
+        ["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--die-with-parent",
+         "--proc", "/proc", "--dev", "/dev", "true"],
+        capture_output=True, text=True,
+    )
+    if probe.returncode != 0:
+        return f"bwrap cannot create a sandbox here: {probe.stderr.strip()[:200]}"
+    return None
+
+
+def choose_isolation(requested: str) -> str:
+    """``require``/``auto``/``bwrap``/``process`` -> the isolation to use (or raise)."""
+    if requested == "process":
+        return "process"
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if requested in ("require", "bwrap"):
+        raise RuntimeError(f"--sandbox=require, but {problem}")
+    return "process"
+
+
+def _python_roots() -> list[str]:
+    roots = {sys.prefix, sys.base_prefix, str(Path(os.path.realpath(sys.executable)).parent.parent)}
+    return sorted(r for r in roots if not r.startswith(("/usr/", "/bin", "/lib")))
+
+
+def _dirs_for(path: str) -> list[str]:
+    """bwrap arguments creating every missing parent of ``path`` world-readable."""
+    args, parts = [], Path(path).parts
+    for i in range(2, len(parts)):
+        args += ["--perms", "0755", "--dir", str(Path(*parts[:i]))]
+    return args
+
+
+def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dict) -> list[str]:
+    args = ["bwrap"]
+    for system_dir in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"):
+        if os.path.exists(system_dir):
+            args += ["--ro-bind", system_dir, system_dir]
+    for root in _python_roots():
+        args += [*_dirs_for(root), "--ro-bind", root, root]
+    args += ["--perms", "0755", "--dir", "/kit",
+             "--ro-bind", str(GRADER_DIR), "/kit/grader",
+             "--ro-bind", str(DATA_DIR), "/kit/data_cache",
+             "--ro-bind", str(mpl_cache), "/kit/mplcache",
+             "--ro-bind", str(staged), "/submission",
+             "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
+             "--proc", "/proc", "--dev", "/dev"]
+    for device in sorted(Path("/dev").glob("nvidia*")):  # CUDA, where the grader has it
+        args += ["--dev-bind", str(device), str(device)]
+    if Path("/sys").exists():
+        args += ["--ro-bind", "/sys", "/sys"]
+    args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+             "--chdir", "/tmp", "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    return args
+
+
+BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
+        "import shutil; shutil.copytree(sys.argv[2], '/tmp/mpl', dirs_exist_ok=True) "
+        "if sys.argv[2] else None; "
+        "from grader.worker import main; main(sys.argv[3:])")
+
+
+def _mpl_cache() -> Path:
+    """A matplotlib config dir with its font cache built once, copied into each worker."""
+    cache = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}"
+    if not (cache / ".ready").exists():
+        cache.mkdir(exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                       env={**os.environ, "MPLCONFIGDIR": str(cache)}, capture_output=True)
+        (cache / ".ready").write_text("")
+        os.chmod(cache, 0o755)
+        for p in cache.rglob("*"):
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+    return cache
+
+
+class Worker:
+    """One worker process and its socket."""
+
+    def __init__(self, staged: Path, isolation: str, limits: Limits, threads: int, log: Path):
+        parent, child = socket.socketpair()
+        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLBACKEND": "Agg",
+               "MPLCONFIGDIR": "/tmp/mpl", "PYTHONDONTWRITEBYTECODE": "1",
+               "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        prlimit = ["prlimit", f"--data={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+                   f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", "--"]
+        if isolation == "bwrap":
+            uid = 40000 + (os.getpid() * 64 + next(_uids)) % 20000  # its own, so nproc is its own
+            env["MNIST_DATA_DIR"] = "/kit/data_cache"
+            command = [*prlimit, *bwrap_args(staged, _mpl_cache(), limits, uid, env),
+                       sys.executable, "-I", "-c", BOOT, "/kit", "/kit/mplcache",
+                       str(child.fileno()), "/submission/submission", str(threads)]
+            popen_env = None
+        else:
+            env.update(MNIST_DATA_DIR=str(DATA_DIR), MPLCONFIGDIR=str(_mpl_cache()))
+            command = [*prlimit, sys.executable, "-I", "-c", BOOT, str(KIT_ROOT), "",
+                       str(child.fileno()), str(staged / "submission"), str(threads)]
+            popen_env = {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen(
+            command, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=subprocess.STDOUT, env=popen_env, start_new_session=True,
+        )
+        child.close()
+        self.sock = parent
+
+    def exit_description(self) -> str:
+        code = self.proc.poll()
+        if code is None:
+            return "it stopped answering"
+        if code < 0:
+            name = signal.Signals(-code).name
+            hint = " (the memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
+            return f"it was killed by {name}{hint}"
+        return f"it exited with code {code}"
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        self.sock.close()
+        self.log.close()
+
+
+def _builtin_exception(name: str):
+    exc = getattr(builtins, name, None)
+    return exc if isinstance(exc, type) and issubclass(exc, Exception) else None
+
+
+class RemoteError(Exception):
+    """An exception raised by submission code in the worker (type, message, place)."""
+
+
+class RemoteObject:
+    """A handle on an object kept in the worker: call it, read attributes, call methods."""
+
+    def __init__(self, owner: SandboxedSubmission, info: dict):
+        self._owner, self._id = owner, info["__handle__"]
+        self._kind, self._type = info.get("kind", "object"), info.get("type", "object")
+
+    def __call__(self, *args, **kwargs):
+        return self._owner._call(("handle", self._id, None), args, kwargs, f"{self._type}(...)")
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._owner._request(("getattr", self._id, name), f"{self._type}.{name}")
+
+    def __repr__(self) -> str:
+        return f"<{self._type} in the submission's worker>"
+
+
+class RemoteStep:
+    def __init__(self, owner: SandboxedSubmission, step: str):
+        self._owner, self._step = owner, step
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        owner, step = self._owner, self._step
+
+        def call(*args, **kwargs):
+            return owner._call(("step", step, name), args, kwargs, f"{step}.{name}")
+
+        call.__name__ = name
+        return call
+
+
+class SandboxedSubmission:
+    """A submission directory served by a sandboxed worker (same interface as the direct one)."""
+
+    def __init__(self, path: Path, isolation: str = "bwrap", limits: Limits = Limits(),
+                 threads: int = 1):
+        self.path = Path(path).resolve()
+        self.name = self.path.name
+        self.isolation, self.limits, self.threads = isolation, limits, threads
+        self._tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        self._staged = self._tmp / "staged"
+        self._dir = stage(self.path, self._staged)
+        for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
+        self._log = self._tmp / "worker.log"
+        self._worker: Worker | None = None
+        self._seeded_for: str | None = None
+        self._imported: dict[str, SubmissionError | None] = {}
+
+    # -- the interface the hidden tests use ---------------------------------------------
+
+    def has_step(self, step: str) -> bool:
+        return (self._dir / f"{step}.py").is_file()
+
+    def source(self, step: str) -> str:
+        if not self.has_step(step):
+            raise SubmissionError(self._missing(step))
+        return (self._dir / f"{step}.py").read_text()
+
+    def __getattr__(self, step: str) -> RemoteStep:
+        if step not in STEPS:
+            raise AttributeError(step)
+        if not self.has_step(step):
+            raise SubmissionError(self._missing(step))
+        if step not in self._imported:
+            try:
+                self._request(("import", step), f"importing {step}.py")
+                self._imported[step] = None
+            except SubmissionError as exc:
+                self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
+            except RemoteError as exc:
+                self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
+        if self._imported[step] is not None:
+            raise self._imported[step]
+        return RemoteStep(self, step)
+
+    def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
+        getattr(self, step)
+        return self._call(("kit", "grad_of"), (("step", step, name), args, kwargs, weight), {},
+                          f"{step}.{name}")
+
+    def module_grads(self, module, args, weight=None):
+        return self._call(("kit", "module_grads"), (module, args, weight), {}, "a model's gradients")
+
+    def train_classifier(self, model, X, y, **options):
+        return self._call(("kit", "train_classifier"), (model, X, y), options, "training a model")
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    # -- the wire --------------------------------------------------------------------------
+
+    def _missing(self, step: str) -> str:
+        return f"{step}.py is missing from the submission {self.path}"
+
+    def _encode(self, value):
+        if isinstance(value, RemoteObject):
+            return wire.HandleRef(value._id)
+        if isinstance(value, list):
+            return [self._encode(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._encode(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self._encode(v) for k, v in value.items()}
+        return value
+
+    def _decode(self, value):
+        return wire.from_plain(value, lambda info: RemoteObject(self, info))
+
+    def _ensure_worker(self) -> Worker:
+        if self._worker is None or self._worker.proc.poll() is not None:
+            if self._worker is not None:
+                self._worker.kill()
+            self._worker = Worker(self._staged, self.isolation, self.limits, self.threads, self._log)
+            self._seeded_for = None
+            self._imported = {k: v for k, v in self._imported.items() if v is not None}
+        return self._worker
+
+    def _exchange(self, worker: Worker, message):
+        wire.send(worker.sock, message)
+        return wire.recv(worker.sock, trusted=False)
+
+    def _request(self, message, what: str):
+        from .pytest_plugin import SEED
+
+        worker = self._ensure_worker()
+        try:
+            if self._seeded_for != CURRENT_TEST:
+                self._exchange(worker, ("seed", SEED))
+                self._seeded_for = CURRENT_TEST
+            reply = self._exchange(worker, message)
+        except (EOFError, ConnectionError, OSError) as exc:
+            worker.kill()
+            self._worker = None
+            raise SubmissionError(
+                f"the submission's process ended while running {what}: {worker.exit_description()}"
+            ) from exc
+        except wire.WireError as exc:
+            worker.kill()
+            self._worker = None
+            raise SubmissionError(f"{what} returned something that is not plain data: {exc}") from None
+        except BaseException:
+            # A timeout (or any interruption) mid-request: the worker's state is unknown.
+            worker.kill()
+            self._worker = None
+            raise
+        return self._unpack(reply, what)
+
+    def _unpack(self, reply, what: str):
+        if not isinstance(reply, tuple) or len(reply) != 4 or reply[0] not in ("ok", "error"):
+            raise SubmissionError(f"{what}: the worker's answer is malformed")
+        status, value, out, err = reply
+        if isinstance(out, str) and out:
+            sys.stdout.write(out)
+        if isinstance(err, str) and err:
+            sys.stderr.write(err)
+        if status == "error":
+            info = value if isinstance(value, dict) else {}
+            name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
+            where = f" (at {info['where']})" if info.get("where") else ""
+            if name == "AttributeError" and "has no attribute" in message and not where:
+                raise SubmissionError(f"{what}: {message}")
+            exc_type = _builtin_exception(name)
+            if exc_type is not None and exc_type not in (SystemExit, KeyboardInterrupt):
+                error = type(name, (exc_type, RemoteError), {})(f"{message}{where}")
+                raise error
+            raise RemoteError(f"{name}: {message}{where}")
+        return value
+
+    def _call(self, target, args, kwargs, what: str):
+        result = self._request(("call", target, self._encode(tuple(args)), self._encode(dict(kwargs))),
+                               what)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise SubmissionError(f"{what}: the worker's answer is malformed")
+        value, states = result
+        _apply_states(_syncable(args, kwargs), states)
+        return self._decode(value)
+
+
+def _syncable(args, kwargs) -> list:
+    found = []
+
+    def walk(value):
+        if isinstance(value, (torch.Tensor, torch.nn.Module)):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(list(args))
+    walk(kwargs)
+    return found
+
+
+def _apply_states(objects: list, states) -> None:
+    """Copy the worker's final state of each tensor and module argument into the test's own."""
+    if not isinstance(states, list) or len(states) != len(objects):
+        return
+    for obj, state in zip(objects, states):
+        if not isinstance(state, dict):
+            continue
+        with torch.no_grad():
+            if isinstance(obj, torch.Tensor) and isinstance(state.get("data"), torch.Tensor):
+                data = state["data"].to(obj.device, obj.dtype)
+                if data.shape == obj.shape:
+                    obj.copy_(data)
+                grad = state.get("grad")
+                obj.grad = grad.to(obj.device, obj.dtype) if isinstance(grad, torch.Tensor) else None
+            elif isinstance(obj, torch.nn.Module) and isinstance(state.get("state"), dict):
+                obj.load_state_dict({k: v for k, v in state["state"].items()
+                                     if isinstance(v, torch.Tensor)}, strict=False)
+                for module, training in zip(obj.modules(), state.get("training", [])):
+                    module.training = bool(training)
+                grads = state.get("grads", {})
+                for name, param in obj.named_parameters():
+                    grad = grads.get(name)
+                    param.grad = grad.to(param.device) if isinstance(grad, torch.Tensor) else None

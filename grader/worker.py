@@ -1,0 +1,222 @@
+"""The worker: runs one submission's code for the grader, inside the sandbox.
+
+Started by :mod:`grader.sandbox` with a connected socket on the file
+descriptor given as its argument. It imports the staged submission package,
+then answers requests until the socket closes: call a step function, call a
+method of an object it keeps, read an attribute, run a kit operation. Answers
+are plain data (:mod:`grader.wire`); printed output is captured per request
+and returned with a cap. Nothing here judges anything: the grader does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import io
+import random
+import socket
+import sys
+from pathlib import Path
+
+OUTPUT_CAP = 64 * 1024
+
+
+class CappedText(io.TextIOBase):
+    """A text sink that keeps the first ``cap`` characters and counts the rest."""
+
+    def __init__(self, cap: int = OUTPUT_CAP):
+        self.parts, self.size, self.cap, self.dropped = [], 0, cap, 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.cap - self.size
+        self.parts.append(text[: max(room, 0)])
+        self.size += min(len(text), max(room, 0))
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return len(text)
+
+    def getvalue(self) -> str:
+        note = f"\n[... {self.dropped} more characters of output dropped]\n" if self.dropped else ""
+        return "".join(self.parts) + note
+
+
+def import_package(package_dir: Path, name: str):
+    """Import a staged submission directory as a package named ``name``."""
+    spec = importlib.util.spec_from_file_location(
+        name, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Worker:
+    def __init__(self, package_dir: Path):
+        self.package = "submission"
+        import_package(package_dir, self.package)
+        self.objects: dict[int, object] = {}
+
+    # -- values -----------------------------------------------------------------
+
+    def keep(self, obj) -> dict:
+        self.objects[id(obj)] = obj
+        kind = "module" if _is_module(obj) else "callable" if callable(obj) else "object"
+        return {"__handle__": id(obj), "kind": kind, "type": type(obj).__name__[:100]}
+
+    def resolve(self, value):
+        from .wire import HandleRef
+
+        if isinstance(value, HandleRef):
+            return self.objects[value.id]
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def plain(self, value):
+        from .wire import to_plain
+
+        return to_plain(value, self.keep)
+
+    # -- requests ---------------------------------------------------------------
+
+    def step(self, step: str):
+        return importlib.import_module(f"{self.package}.{step}")
+
+    def target(self, spec):
+        kind = spec[0]
+        if kind == "step":
+            return getattr(self.step(spec[1]), spec[2])
+        if kind == "handle":
+            obj = self.objects[spec[1]]
+            return obj if spec[2] is None else getattr(obj, spec[2])
+        if kind == "kit":
+            from . import kit_ops
+
+            return getattr(kit_ops, spec[1])
+        raise ValueError(f"unknown target {spec!r}")
+
+    def handle(self, request):
+        op = request[0]
+        if op == "seed":
+            import numpy as np
+            import torch
+
+            random.seed(request[1])
+            np.random.seed(request[1] % 2**32)
+            torch.manual_seed(request[1])
+            return None
+        if op == "import":
+            self.step(request[1])
+            return None
+        if op == "getattr":
+            return self.plain(getattr(self.objects[request[1]], request[2]))
+        if op == "call":
+            _, spec, raw_args, raw_kwargs = request
+            # The test's own tensors and modules (not handles), to copy back after the call.
+            originals = _syncable(raw_args, raw_kwargs)
+            args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
+            if spec[0] == "kit" and args and isinstance(args[0], tuple) and args[0][:1] == ("step",):
+                args = (self.target(args[0]), *args[1:])  # a kit op on a step function
+            result = self.target(spec)(*args, **kwargs)
+            return self.plain(result), [_state(o) for o in originals]
+        raise ValueError(f"unknown request {op!r}")
+
+
+def _is_module(obj) -> bool:
+    import torch
+
+    return isinstance(obj, torch.nn.Module)
+
+
+def _syncable(args, kwargs) -> list:
+    """The grader's tensors and modules among the arguments, in a fixed order."""
+    import torch
+
+    found = []
+
+    def walk(value):
+        if isinstance(value, (torch.Tensor, torch.nn.Module)):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+
+    walk(list(args))
+    walk(kwargs)
+    return found
+
+
+def _state(obj):
+    """What the grader copies back into its own argument after the call (in-place changes)."""
+    import torch
+
+    def plain_tensor(t):
+        return None if t is None else t.detach().to("cpu").clone()
+
+    if isinstance(obj, torch.Tensor):
+        return {"data": plain_tensor(obj), "grad": plain_tensor(obj.grad)}
+    return {
+        "state": {k: plain_tensor(v) for k, v in obj.state_dict().items()},
+        "training": [m.training for m in obj.modules()],
+        "grads": {k: plain_tensor(p.grad) for k, p in obj.named_parameters()},
+    }
+
+
+def describe(exc: BaseException) -> dict:
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/submission/" in f.filename]
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return {"type": type(exc).__name__[:100], "message": str(exc)[:2000], "where": where}
+
+
+def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None) -> None:
+    from . import wire
+
+    while True:
+        try:
+            request = wire.recv(sock, trusted=True)
+        except EOFError:
+            return
+        out, err = CappedText(), CappedText()
+        try:
+            if startup_error is not None:
+                raise RuntimeError(startup_error["message"])
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                value = worker.handle(request)
+            reply = ("ok", value, out.getvalue(), err.getvalue())
+        except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
+            reply = ("error", describe(exc), out.getvalue(), err.getvalue())
+        try:
+            wire.send(sock, reply)
+        except Exception as exc:  # noqa: BLE001 - e.g. a result torch cannot save
+            wire.send(sock, ("error", {"type": "WireError", "where": "",
+                                       "message": f"the result could not be sent back: {exc}"[:500]},
+                             "", ""))
+
+
+def main(argv: list[str]) -> None:
+    fd, package_dir = int(argv[0]), Path(argv[1])
+    threads = int(argv[2]) if len(argv) > 2 else 1
+    sock = socket.socket(fileno=fd)
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        worker, error = Worker(package_dir), None
+    except BaseException as exc:  # noqa: BLE001
+        worker, error = None, describe(exc)
+    serve(sock, worker, error)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

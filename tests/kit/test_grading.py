@@ -1,0 +1,77 @@
+"""Whole-submission grading: the reference, the stubs, an independent solution, classic bugs.
+
+These grade real submissions through the real path (a child process per
+submission running the hidden suites), so they take a few minutes.
+"""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from classic_bugs import all_bugs, dependents
+
+from grader import runner
+from grader.steps import STEPS
+
+KIT_ROOT = Path(__file__).resolve().parents[2]
+INDEPENDENT = Path(__file__).parent / "submissions" / "independent"
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """The reference, the stubs and the independent submission, two at a time."""
+    inventory = runner.collect_inventory(list(STEPS))
+    paths = {"solutions": KIT_ROOT / "solutions", "exercises": KIT_ROOT / "exercises",
+             "independent": INDEPENDENT}
+    with ThreadPoolExecutor(2) as pool:
+        entries = pool.map(lambda p: runner.grade_one(p, list(STEPS), inventory, threads=1),
+                           paths.values())
+    return dict(zip(paths, entries))
+
+
+def _lost(entry: dict) -> dict:
+    return {step: [f"{t['name']}: {t['message'][:300]}" for t in s["tests"] if t["status"] != "passed"]
+            for step, s in entry["steps"].items() if s["score"] < s["max_score"]}
+
+
+def test_reference_gets_full_marks_on_every_step(graded):
+    entry = graded["solutions"]
+    assert set(entry["steps"]) == set(STEPS)
+    assert not _lost(entry), f"a hidden test fails on the reference: {_lost(entry)}"
+
+
+def test_stubs_get_zero_on_every_step_and_every_test(graded):
+    passing = [f"{step}::{t['name']}" for step, s in graded["exercises"]["steps"].items()
+               for t in s["tests"] if t["status"] == "passed"]
+    assert not passing, f"hidden tests that pass on the stubs (bugs): {passing}"
+    for step, s in graded["exercises"]["steps"].items():
+        assert s["max_score"] > 0, f"{step} has no hidden tests"
+
+
+def test_independent_correct_submission_gets_full_marks(graded):
+    entry = graded["independent"]
+    assert not _lost(entry), f"an independently written correct submission lost points: {_lost(entry)}"
+
+
+@pytest.mark.parametrize("bug", all_bugs(), ids=lambda b: f"{b.step[:6]}-{b.name}")
+def test_classic_bug_loses_points_on_its_own_step_only(bug, tmp_path):
+    steps = dependents(bug.step)
+    entry = runner.grade_one(bug.apply(tmp_path / "buggy"), steps, runner.collect_inventory(steps))
+    lost = _lost(entry)
+    assert bug.step in lost, f"{bug.name} lost no points on {bug.step}"
+    assert set(lost) == {bug.step}, f"{bug.name} also lost points elsewhere: {lost}"
+
+
+def test_visible_tests_all_fail_on_the_stubs_with_the_step_named():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-rN"],
+        capture_output=True, text=True, cwd=KIT_ROOT,
+    )
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert " passed" not in summary, f"a visible test passes on the stubs: {summary}"
+    assert "is not implemented yet" in proc.stdout
+    assert "Traceback" not in proc.stdout
