@@ -28,6 +28,13 @@ def pytest_addoption(parser):
         help="memory limit of a sandboxed worker, in MiB (default 4096)",
     )
     group.addoption(
+        "--grader-timeout-cap",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap every hidden test's timeout (quick checks of hanging submissions)",
+    )
+    group.addoption(
         "--grader-inventory",
         default=None,
         metavar="FILE",

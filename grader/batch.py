@@ -113,7 +113,8 @@ class Progress:
 
 
 def grade_all(submissions: list[Submission], steps: list[str], jobs: int, sandbox: str,
-              out: Path | None, previous: list[dict], progress: bool = True) -> list[dict]:
+              out: Path | None, previous: list[dict], progress: bool = True,
+              timeout_cap: float | None = None) -> list[dict]:
     """Grade every submission not already in ``previous``; write ``out`` after each one."""
     done = {e["path"]: e for e in previous}
     todo = [s for s in submissions if str(s.path) not in done]
@@ -123,7 +124,8 @@ def grade_all(submissions: list[Submission], steps: list[str], jobs: int, sandbo
     lock = threading.Lock()
 
     def one(sub: Submission) -> dict:
-        entry = runner.grade_one(sub.path, steps, inventory, threads, sandbox=sandbox, name=sub.name)
+        entry = runner.grade_one(sub.path, steps, inventory, threads, sandbox=sandbox, name=sub.name,
+                                 timeout_cap=timeout_cap)
         with lock:
             done[str(sub.path)] = entry
             if out is not None:

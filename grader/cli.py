@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)")
     grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
     grade.add_argument("--csv", type=Path, metavar="PATH", help="one row per submission")
+    grade.add_argument("--timeout-cap", type=float, metavar="SECONDS",
+                       help="cap every test's timeout (quick checks; grades may differ)")
     grade.add_argument("--quiet", action="store_true", help="no progress lines")
 
     stub = sub.add_parser("stubs", help="generate exercises/ from solutions/")
@@ -83,7 +85,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         submissions = batch.discover(args.paths, Path(scratch))
         previous = batch.load_previous(args.json) if args.resume else []
         entries = batch.grade_all(submissions, steps, args.jobs, sandbox, args.json, previous,
-                                  progress=not args.quiet)
+                                  progress=not args.quiet, timeout_cap=args.timeout_cap)
     document = runner.document(entries)
     results.validate(document)
     if args.json:

@@ -60,6 +60,8 @@ def timeout_of(item: pytest.Item, default: float) -> float:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # A staged submission's mnist.py lives in a temporary folder: point it at the kit's data.
+    os.environ.setdefault("MNIST_DATA_DIR", str(HIDDEN_DIR.parent.parent / "data_cache"))
     _hypothesis_profile()
     threads = os.environ.get("GRADER_TORCH_THREADS")
     if threads:
@@ -72,6 +74,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     import torch
 
     problems = []
+    default = float(config.getini("timeout") or 60)
     for item in items:
         if not is_hidden(item):
             continue
@@ -80,10 +83,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if len(steps) != 1 or points is None or points <= 0:
             problems.append(item.nodeid)
             continue
+        cap = config.getoption("grader_timeout_cap")
+        if cap:
+            item.add_marker(pytest.mark.timeout(min(timeout_of(item, default), cap)), append=False)
         item.user_properties.append(("step", step))
         item.user_properties.append(("points", points))
         if torch.cuda.is_available() and item.get_closest_marker("training"):
-            base = timeout_of(item, float(config.getini("timeout")))
+            base = timeout_of(item, default)
             item.add_marker(pytest.mark.timeout(base + CUDA_TIMEOUT_ALLOWANCE), append=False)
     if problems:
         raise pytest.UsageError(
@@ -91,7 +97,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
+def _write_inventory(session: pytest.Session) -> None:
     path = session.config.getoption("grader_inventory")
     if not path:
         return
@@ -108,25 +114,72 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 # --- fixtures -----------------------------------------------------------------
 
 
+def _open_submission(config: pytest.Config):
+    """The submission under test, made once per session (see the ``submission`` fixture)."""
+    if _SUBMISSION not in config.stash:
+        path = Path(config.getoption("submission"))
+        mode = config.getoption("sandbox")
+        if mode == "off":
+            sub = DirectSubmission(path)
+        else:
+            from .sandbox import Limits, SandboxedSubmission, choose_isolation
+
+            memory = config.getoption("worker_memory_mb")
+            sub = SandboxedSubmission(path, choose_isolation(mode),
+                                      Limits(memory_bytes=memory * 2**20),
+                                      threads=int(os.environ.get("GRADER_TORCH_THREADS", "1")))
+        config.stash[_SUBMISSION] = sub
+    return config.stash[_SUBMISSION]
+
+
+_SUBMISSION = pytest.StashKey[object]()
+
+
+def _warm_up_the_judge() -> None:
+    """Pay lazy imports now: a timeout must never interrupt the grader halfway into one."""
+    import matplotlib.figure  # noqa: F401
+    import torch
+
+    torch.testing.assert_close(torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64))
+    torch.autograd.grad((torch.ones(1, requires_grad=True) * 2).sum(), [torch.ones(1, requires_grad=True)],
+                        allow_unused=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Write the inventory if asked; start the sandbox (if any) before the first test,
+    outside every test's time limit."""
+    _write_inventory(session)
+    config = session.config
+    if config.option.collectonly or not any(is_hidden(i) for i in session.items):
+        return
+    _warm_up_the_judge()
+    sub = _open_submission(config)
+    if hasattr(sub, "warm"):
+        sub.warm()
+
+
+def pytest_runtest_logfinish(nodeid, location) -> None:
+    """A worker that died or timed out is replaced between tests, not during the next one."""
+    sub = _CURRENT.get("submission")
+    if sub is not None and hasattr(sub, "warm"):
+        sub.warm()
+
+
+_CURRENT: dict = {}
+
+
 @pytest.fixture(scope="session")
 def submission(request: pytest.FixtureRequest):
     """The submission under test, reached as ``submission.<step>.<name>``.
 
     ``--sandbox off`` (the default for a plain pytest run) imports it here;
-    otherwise its code runs in a sandboxed worker process (grader/sandbox.py).
+    otherwise its code runs in sandboxed worker processes (grader/sandbox.py).
     """
-    path = Path(request.config.getoption("submission"))
-    mode = request.config.getoption("sandbox")
-    if mode == "off":
-        sub = DirectSubmission(path)
-    else:
-        from .sandbox import Limits, SandboxedSubmission, choose_isolation
-
-        memory = request.config.getoption("worker_memory_mb")
-        sub = SandboxedSubmission(path, choose_isolation(mode),
-                                  Limits(memory_bytes=memory * 2**20),
-                                  threads=int(os.environ.get("GRADER_TORCH_THREADS", "1")))
+    sub = _open_submission(request.config)
+    _CURRENT["submission"] = sub
     yield sub
+    _CURRENT.pop("submission", None)
     sub.close()
 
 

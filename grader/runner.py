@@ -87,7 +87,8 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
 
 
 def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int = 1,
-              timeout_s: float | None = None, sandbox: str = "off", name: str | None = None) -> dict:
+              timeout_s: float | None = None, sandbox: str = "off", name: str | None = None,
+              timeout_cap: float | None = None) -> dict:
     """Grade one submission directory in a child process; returns its results entry.
 
     ``sandbox`` is the isolation of the submission's code inside that child:
@@ -95,13 +96,15 @@ def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int 
     """
     path = Path(path).resolve()
     if timeout_s is None:
-        timeout_s = STARTUP_ALLOWANCE_S + sum(t.get("timeout", 60.0) for t in inventory)
+        timeout_s = STARTUP_ALLOWANCE_S + sum(min(t.get("timeout", 60.0), timeout_cap or 1e9)
+                                              for t in inventory if t["step"] in steps)
+    cap = ["--grader-timeout-cap", str(timeout_cap)] if timeout_cap else []
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
         results = Path(tmp) / "results.jsonl"
         log = Path(tmp) / "output.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                _pytest_command(["--submission", str(path), "--sandbox", sandbox,
+                _pytest_command(["--submission", str(path), "--sandbox", sandbox, *cap,
                                  *_marker_expr(steps)]),
                 cwd=tmp, env=_child_env(threads, results), stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,

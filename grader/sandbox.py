@@ -47,6 +47,7 @@ from .steps import STEPS
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
 DATA_DIR = KIT_ROOT / "data_cache"
+STARTUP_TIMEOUT_S = 180
 CURRENT_TEST: str | None = None  # set by the plugin before each test; the worker is re-seeded
 _uids = itertools.count()
 
@@ -151,11 +152,11 @@ def _mpl_cache() -> Path:
     return cache
 
 
-class Worker:
-    """One worker process and its socket."""
+class Sandbox:
+    """The sandbox of one submission: a zygote process that forks a worker per step."""
 
-    def __init__(self, staged: Path, isolation: str, limits: Limits, threads: int, log: Path):
-        parent, child = socket.socketpair()
+    def __init__(self, staged: Path, isolation: str, limits: Limits, threads: int):
+        control, child = socket.socketpair()
         env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLBACKEND": "Agg",
                "MPLCONFIGDIR": "/tmp/mpl", "PYTHONDONTWRITEBYTECODE": "1",
                "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
@@ -173,32 +174,74 @@ class Worker:
             command = [*prlimit, sys.executable, "-I", "-c", BOOT, str(KIT_ROOT), "",
                        str(child.fileno()), str(staged / "submission"), str(threads)]
             popen_env = {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        self.log = open(log, "ab")
+        # Output printed through Python is captured per request (capped); what bypasses it
+        # (os.write, C code) goes nowhere, so a flood can fill neither a disk nor a pipe.
         self.proc = subprocess.Popen(
-            command, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=subprocess.STDOUT, env=popen_env, start_new_session=True,
+            command, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=popen_env,
+            start_new_session=True,
         )
         child.close()
-        self.sock = parent
+        self.control = control
+        self.control_file = control.makefile("r")
+        control.settimeout(STARTUP_TIMEOUT_S)
+        try:
+            ready = self.control_file.readline().strip()
+        except OSError:
+            ready = ""
+        control.settimeout(None)
+        if ready != "ready":
+            self.close()
+            raise RuntimeError(f"the sandbox did not start within {STARTUP_TIMEOUT_S} s")
 
-    def exit_description(self) -> str:
-        code = self.proc.poll()
-        if code is None:
-            return "it stopped answering"
-        if code < 0:
-            name = signal.Signals(-code).name
-            hint = " (the memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
-            return f"it was killed by {name}{hint}"
-        return f"it exited with code {code}"
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
-    def kill(self) -> None:
+    def _ask(self, line: str, fds: tuple = ()) -> str:
+        socket.send_fds(self.control, [line.encode()], list(fds))
+        answer = self.control_file.readline()
+        if not answer:
+            raise EOFError("the sandbox's zygote ended")
+        return answer.strip()
+
+    def fork(self) -> StepWorker:
+        mine, theirs = socket.socketpair()
+        try:
+            pid = int(self._ask("fork", (theirs.fileno(),)))
+        finally:
+            theirs.close()
+        return StepWorker(self, pid, mine)
+
+    def end(self, worker: StepWorker, kill: bool) -> str:
+        """Stop a worker (at once with ``kill``); how it ended, as the zygote saw it."""
+        worker.sock.close()
+        try:
+            return self._ask(f"{'kill' if kill else 'reap'} {worker.pid}")
+        except (OSError, EOFError, ValueError):
+            self.close()
+            return "its sandbox ended"
+
+    def close(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
-        self.sock.close()
-        self.log.close()
+        self.control_file.close()
+        self.control.close()
+
+
+@dataclass
+class StepWorker:
+    sandbox: Sandbox
+    pid: int
+    sock: socket.socket
+    ended: str | None = None  # how it ended, once it has
+
+    def end(self, kill: bool) -> str:
+        if self.ended is None:
+            self.ended = self.sandbox.end(self, kill)
+        return self.ended
 
 
 def _builtin_exception(name: str):
@@ -211,19 +254,22 @@ class RemoteError(Exception):
 
 
 class RemoteObject:
-    """A handle on an object kept in the worker: call it, read attributes, call methods."""
+    """A handle on an object kept in a worker: call it, read attributes, call methods."""
 
-    def __init__(self, owner: SandboxedSubmission, info: dict):
-        self._owner, self._id = owner, info["__handle__"]
+    def __init__(self, owner: SandboxedSubmission, worker: StepWorker, info: dict):
+        self._owner, self._worker, self._id = owner, worker, info["__handle__"]
         self._kind, self._type = info.get("kind", "object"), info.get("type", "object")
 
     def __call__(self, *args, **kwargs):
-        return self._owner._call(("handle", self._id, None), args, kwargs, f"{self._type}(...)")
+        return self._owner._call(("handle", self._id, None), args, kwargs, f"{self._type}(...)",
+                                 worker=self._worker)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return self._owner._request(("getattr", self._id, name), f"{self._type}.{name}")
+        owner, what = self._owner, f"{self._type}.{name}"
+        return owner._decode(owner._request(("getattr", self._id, name), what, worker=self._worker),
+                             self._worker)
 
     def __repr__(self) -> str:
         return f"<{self._type} in the submission's worker>"
@@ -239,14 +285,19 @@ class RemoteStep:
         owner, step = self._owner, self._step
 
         def call(*args, **kwargs):
-            return owner._call(("step", step, name), args, kwargs, f"{step}.{name}")
+            return owner._call(("step", step, name), args, kwargs, f"{step}.{name}", step=step)
 
         call.__name__ = name
         return call
 
 
 class SandboxedSubmission:
-    """A submission directory served by a sandboxed worker (same interface as the direct one)."""
+    """A submission directory served by sandboxed workers (same interface as the direct one).
+
+    One sandbox per submission; in it, one fresh worker process per step, so a
+    step's import-time mischief or a crash never reaches another step. A worker
+    that crashes or runs past a timeout is replaced by a fresh one.
+    """
 
     def __init__(self, path: Path, isolation: str = "bwrap", limits: Limits = Limits(),
                  threads: int = 1):
@@ -258,8 +309,9 @@ class SandboxedSubmission:
         self._dir = stage(self.path, self._staged)
         for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
             os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
-        self._log = self._tmp / "worker.log"
-        self._worker: Worker | None = None
+        self._sandbox: Sandbox | None = None
+        self._worker: StepWorker | None = None
+        self._worker_step: str | None = None
         self._seeded_for: str | None = None
         self._imported: dict[str, SubmissionError | None] = {}
 
@@ -280,12 +332,13 @@ class SandboxedSubmission:
             raise SubmissionError(self._missing(step))
         if step not in self._imported:
             try:
-                self._request(("import", step), f"importing {step}.py")
+                self._request(("import", step), f"importing {step}.py", step=step)
                 self._imported[step] = None
             except SubmissionError as exc:
                 self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
             except RemoteError as exc:
-                self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
+                text = str(exc) if type(exc) is RemoteError else f"{type(exc).__name__}: {exc}"
+                self._imported[step] = SubmissionError(f"{step}.py failed to import: {text}")
         if self._imported[step] is not None:
             raise self._imported[step]
         return RemoteStep(self, step)
@@ -293,18 +346,28 @@ class SandboxedSubmission:
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
         getattr(self, step)
         return self._call(("kit", "grad_of"), (("step", step, name), args, kwargs, weight), {},
-                          f"{step}.{name}")
+                          f"{step}.{name}", step=step)
 
     def module_grads(self, module, args, weight=None):
-        return self._call(("kit", "module_grads"), (module, args, weight), {}, "a model's gradients")
+        return self._call(("kit", "module_grads"), (module, args, weight), {},
+                          "a model's gradients", worker=_worker_of(module))
 
     def train_classifier(self, model, X, y, **options):
-        return self._call(("kit", "train_classifier"), (model, X, y), options, "training a model")
+        return self._call(("kit", "train_classifier"), (model, X, y), options, "training a model",
+                          worker=_worker_of(model))
+
+    def warm(self) -> None:
+        """Start the sandbox now, outside any test's time limit."""
+        if self._sandbox is None or not self._sandbox.alive():
+            if self._sandbox is not None:
+                self._sandbox.close()
+            self._sandbox = Sandbox(self._staged, self.isolation, self.limits, self.threads)
+            self._worker = None
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.kill()
-            self._worker = None
+        if self._sandbox is not None:
+            self._sandbox.close()  # the PID namespace ends: every process in it is gone
+            self._sandbox = None
         shutil.rmtree(self._tmp, ignore_errors=True)
 
     # -- the wire --------------------------------------------------------------------------
@@ -315,6 +378,8 @@ class SandboxedSubmission:
     def _encode(self, value):
         if isinstance(value, RemoteObject):
             return wire.HandleRef(value._id)
+        if hasattr(value, "__next__") and not isinstance(value, torch.Tensor):
+            return [self._encode(v) for v in value]  # e.g. model.parameters(): a generator
         if isinstance(value, list):
             return [self._encode(v) for v in value]
         if isinstance(value, tuple):
@@ -323,45 +388,51 @@ class SandboxedSubmission:
             return {k: self._encode(v) for k, v in value.items()}
         return value
 
-    def _decode(self, value):
-        return wire.from_plain(value, lambda info: RemoteObject(self, info))
+    def _decode(self, value, worker: StepWorker):
+        return wire.from_plain(value, lambda info: RemoteObject(self, worker, info))
 
-    def _ensure_worker(self) -> Worker:
-        if self._worker is None or self._worker.proc.poll() is not None:
+    def _worker_for(self, step: str | None, worker: StepWorker | None) -> StepWorker:
+        if worker is not None:
+            if worker.ended is not None or worker is not self._worker:
+                raise SubmissionError("this object belonged to a worker process that has ended "
+                                      f"({worker.ended or 'a newer step started'})")
+            return worker
+        if step is None:
+            step = self._worker_step
+        self.warm()
+        if self._worker is None or self._worker.ended is not None or step != self._worker_step:
             if self._worker is not None:
-                self._worker.kill()
-            self._worker = Worker(self._staged, self.isolation, self.limits, self.threads, self._log)
-            self._seeded_for = None
-            self._imported = {k: v for k, v in self._imported.items() if v is not None}
+                self._worker.end(kill=True)
+            self._worker, self._worker_step, self._seeded_for = self._sandbox.fork(), step, None
         return self._worker
 
-    def _exchange(self, worker: Worker, message):
+    def _exchange(self, worker: StepWorker, message):
         wire.send(worker.sock, message)
         return wire.recv(worker.sock, trusted=False)
 
-    def _request(self, message, what: str):
+    def _request(self, message, what: str, step: str | None = None,
+                 worker: StepWorker | None = None):
         from .pytest_plugin import SEED
 
-        worker = self._ensure_worker()
+        try:
+            worker = self._worker_for(step, worker)
+        except (EOFError, OSError, ValueError) as exc:
+            self.warm()
+            raise SubmissionError(f"the sandbox could not start a worker for {what}: {exc}") from None
         try:
             if self._seeded_for != CURRENT_TEST:
                 self._exchange(worker, ("seed", SEED))
                 self._seeded_for = CURRENT_TEST
             reply = self._exchange(worker, message)
         except (EOFError, ConnectionError, OSError) as exc:
-            worker.kill()
-            self._worker = None
-            raise SubmissionError(
-                f"the submission's process ended while running {what}: {worker.exit_description()}"
-            ) from exc
+            raise SubmissionError(f"the submission's process ended while running {what}: "
+                                  f"{worker.end(kill=False)}") from exc
         except wire.WireError as exc:
-            worker.kill()
-            self._worker = None
+            worker.end(kill=True)
             raise SubmissionError(f"{what} returned something that is not plain data: {exc}") from None
         except BaseException:
             # A timeout (or any interruption) mid-request: the worker's state is unknown.
-            worker.kill()
-            self._worker = None
+            worker.end(kill=True)
             raise
         return self._unpack(reply, what)
 
@@ -381,19 +452,27 @@ class SandboxedSubmission:
                 raise SubmissionError(f"{what}: {message}")
             exc_type = _builtin_exception(name)
             if exc_type is not None and exc_type not in (SystemExit, KeyboardInterrupt):
-                error = type(name, (exc_type, RemoteError), {})(f"{message}{where}")
-                raise error
+                raise type(name, (exc_type, RemoteError), {})(f"{message}{where}")
             raise RemoteError(f"{name}: {message}{where}")
         return value
 
-    def _call(self, target, args, kwargs, what: str):
-        result = self._request(("call", target, self._encode(tuple(args)), self._encode(dict(kwargs))),
-                               what)
+    def _call(self, target, args, kwargs, what: str, step: str | None = None,
+              worker: StepWorker | None = None):
+        args, kwargs = self._encode(tuple(args)), self._encode(dict(kwargs))
+        objects = _syncable(args, kwargs)
+        # Pickling drops .grad; the worker sets these on its copies before the call.
+        grads = [_grads(o) for o in objects]
+        result = self._request(("call", target, args, kwargs, grads), what, step, worker)
         if not isinstance(result, tuple) or len(result) != 2:
             raise SubmissionError(f"{what}: the worker's answer is malformed")
         value, states = result
-        _apply_states(_syncable(args, kwargs), states)
-        return self._decode(value)
+        _apply_states(objects, states)
+        used = worker or self._worker
+        return self._decode(value, used)
+
+
+def _worker_of(value) -> StepWorker | None:
+    return value._worker if isinstance(value, RemoteObject) else None
 
 
 def _syncable(args, kwargs) -> list:
@@ -412,6 +491,12 @@ def _syncable(args, kwargs) -> list:
     walk(list(args))
     walk(kwargs)
     return found
+
+
+def _grads(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.grad
+    return {name: p.grad for name, p in obj.named_parameters() if p.grad is not None}
 
 
 def _apply_states(objects: list, states) -> None:

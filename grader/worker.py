@@ -1,8 +1,10 @@
 """The worker: runs one submission's code for the grader, inside the sandbox.
 
-Started by :mod:`grader.sandbox` with a connected socket on the file
-descriptor given as its argument. It imports the staged submission package,
-then answers requests until the socket closes: call a step function, call a
+Started by :mod:`grader.sandbox` with a connected control socket on the file
+descriptor given as its argument. That first process (the zygote) imports
+torch and matplotlib once, runs no submission code, and forks a fresh worker
+for each step on request. A worker imports the staged submission package,
+then answers requests until its socket closes: call a step function, call a
 method of an object it keeps, read an attribute, run a kit operation. Answers
 are plain data (:mod:`grader.wire`); printed output is captured per request
 and returned with a cap. Nothing here judges anything: the grader does.
@@ -14,6 +16,7 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import os
 import random
 import socket
 import sys
@@ -117,9 +120,10 @@ class Worker:
         if op == "getattr":
             return self.plain(getattr(self.objects[request[1]], request[2]))
         if op == "call":
-            _, spec, raw_args, raw_kwargs = request
+            _, spec, raw_args, raw_kwargs, grads = (*request, None)[:5]
             # The test's own tensors and modules (not handles), to copy back after the call.
             originals = _syncable(raw_args, raw_kwargs)
+            _set_grads(originals, grads or [])
             args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
             if spec[0] == "kit" and args and isinstance(args[0], tuple) and args[0][:1] == ("step",):
                 args = (self.target(args[0]), *args[1:])  # a kit op on a step function
@@ -153,6 +157,20 @@ def _syncable(args, kwargs) -> list:
     walk(list(args))
     walk(kwargs)
     return found
+
+
+def _set_grads(objects: list, grads: list) -> None:
+    """Give the grader's tensors and modules their gradients (pickling drops ``.grad``)."""
+    import torch
+
+    for obj, grad in zip(objects, grads):
+        if isinstance(obj, torch.Tensor) and isinstance(grad, torch.Tensor):
+            obj.grad = grad
+        elif isinstance(obj, torch.nn.Module) and isinstance(grad, dict):
+            params = dict(obj.named_parameters())
+            for name, g in grad.items():
+                if name in params:
+                    params[name].grad = g
 
 
 def _state(obj):
@@ -204,18 +222,84 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
                              "", ""))
 
 
+def _exit_description(status: int) -> str:
+    import signal
+
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        hint = " (the memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
+        return f"it was killed by {name}{hint}"
+    return f"it exited with code {os.WEXITSTATUS(status)}"
+
+
+def _reap(pid: int) -> str:
+    """Wait briefly for a worker to end (kill it if it does not); how it ended."""
+    import signal
+    import time
+
+    for _ in range(20):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return _exit_description(status)
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+    return "it stopped answering and was stopped"
+
+
+def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
+    """Fork a fresh worker per request: the imports are paid once, no student code runs here.
+
+    Requests on ``control`` are text lines: ``fork`` with a socket passed along
+    (the worker's end), answered with the worker's pid; ``reap PID`` (or
+    ``kill PID``, which kills it first), answered with how that worker ended.
+    """
+    import matplotlib.pyplot  # noqa: F401 - paid once here, not per step
+    import torch
+
+    from . import figures, kit_ops, wire  # noqa: F401
+
+    torch.set_num_threads(threads)
+    control.sendall(b"ready\n")
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1024, 1)
+        except OSError:
+            return
+        if not message:
+            return
+        request = message.decode().split()
+        if request[0] == "fork" and fds:
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                sock = socket.socket(fileno=fds[0])
+                try:
+                    worker, error = Worker(package_dir), None
+                except BaseException as exc:  # noqa: BLE001
+                    worker, error = None, describe(exc)
+                serve(sock, worker, error)
+                os._exit(0)
+            os.close(fds[0])
+            control.sendall(f"{pid}\n".encode())
+        elif request[0] in ("reap", "kill"):
+            if request[0] == "kill":
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(request[1]), 9)
+            control.sendall((_reap(int(request[1])) + "\n").encode())
+        else:
+            for fd in fds:
+                os.close(fd)
+            control.sendall(b"?\n")
+
+
 def main(argv: list[str]) -> None:
     fd, package_dir = int(argv[0]), Path(argv[1])
     threads = int(argv[2]) if len(argv) > 2 else 1
-    sock = socket.socket(fileno=fd)
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        worker, error = Worker(package_dir), None
-    except BaseException as exc:  # noqa: BLE001
-        worker, error = None, describe(exc)
-    serve(sock, worker, error)
+    zygote(socket.socket(fileno=fd), package_dir, threads)
 
 
 if __name__ == "__main__":
