@@ -1,0 +1,52 @@
+"""Visible tests of step 02: run ``pytest exercises -m step02``."""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from .step02_exp_positivity import plot_exp, positive
+
+pytestmark = pytest.mark.step02
+
+
+def test_positive_is_exp():
+    x = torch.tensor([-5.0, 0.0, 1.0, 5.0])
+    out = positive(x)
+    assert isinstance(out, torch.Tensor), (
+        f"positive should return a torch tensor, got {type(out).__name__}; use torch.exp"
+    )
+    assert out.shape == x.shape, f"positive should keep the shape {tuple(x.shape)}"
+    assert torch.allclose(out, torch.tensor([math.exp(v) for v in x.tolist()])), (
+        f"positive({x.tolist()}) gave {out.tolist()}; it should be exp of each element"
+    )
+
+
+def test_positive_is_strictly_positive_for_negative_numbers():
+    out = positive(-torch.rand(3, 4) * 20)
+    assert out.shape == (3, 4), f"positive should keep the shape (3, 4), got {tuple(out.shape)}"
+    assert (out > 0).all(), "every output of positive must be > 0, even for negative inputs"
+
+
+def test_positive_keeps_the_gradient():
+    x = torch.tensor([0.5, -1.0], requires_grad=True)
+    out = positive(x)
+    assert isinstance(out, torch.Tensor) and out.requires_grad, (
+        "positive(x) must stay connected to x in autograd: use torch.exp, not numpy"
+    )
+    out.sum().backward()
+    assert torch.allclose(x.grad, torch.exp(x.detach())), "the derivative of exp(x) is exp(x)"
+
+
+def test_plot_exp_draws_the_curve():
+    fig = plot_exp(-2.0, 3.0, 11)
+    assert isinstance(fig, Figure), "plot_exp should return the matplotlib Figure"
+    lines = [line for ax in fig.axes for line in ax.get_lines()]
+    assert len(lines) == 1, f"plot_exp should draw one line, found {len(lines)}"
+    x, y = np.asarray(lines[0].get_xdata()), np.asarray(lines[0].get_ydata())
+    plt.close(fig)
+    assert np.allclose(x, np.linspace(-2, 3, 11)), "x should be torch.linspace(lo, hi, steps)"
+    assert np.allclose(y, np.exp(x)), "y should be exp(x)"
