@@ -31,15 +31,20 @@ def grad_of(function, args, kwargs=None, weight=None):
 
 
 def module_grads(module, args, weight=None):
-    """Gradients of ``(module(*args) * weight).sum()`` by parameter name (None if unreached)."""
+    """Gradients of a module's output by parameter name (None where none reaches).
+
+    The target is ``(output * weight).sum()``; for a module returning a tuple,
+    ``weight`` may be a tuple with one weight per output (the terms are added).
+    """
     module.zero_grad(set_to_none=True)
     output = module(*args)
-    if isinstance(output, tuple):
-        output = output[0]
-    if not isinstance(output, torch.Tensor) or not output.requires_grad:
-        return {name: None for name, _ in module.named_parameters()}
-    target = output if weight is None else output * weight.to(output.dtype)
-    target.sum().backward()
+    outputs = output if isinstance(output, tuple) else (output,)
+    weights = weight if isinstance(weight, tuple) else (weight,)
+    terms = [o if w is None else o * w.to(o.dtype)
+             for o, w in zip(outputs, weights)
+             if isinstance(o, torch.Tensor) and o.requires_grad]
+    if terms:
+        sum(t.sum() for t in terms).backward()
     return {name: None if p.grad is None else p.grad.detach().clone()
             for name, p in module.named_parameters()}
 

@@ -184,9 +184,9 @@ def submission(request: pytest.FixtureRequest):
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    from . import sandbox
+    from . import submission
 
-    sandbox.CURRENT_TEST = item.nodeid  # a sandboxed worker is re-seeded for each test
+    submission.CURRENT_TEST = item.nodeid  # a sandboxed worker is re-seeded for each test
 
 
 @pytest.fixture(scope="session")
@@ -211,20 +211,29 @@ def _seed_everything():
 # --- reports --------------------------------------------------------------------
 
 
+def _first_leaf(exc: BaseException) -> BaseException:
+    """The first real exception inside the groups a property test may wrap it in."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        timeouts = [e for e in exc.exceptions if str(e).startswith("Timeout")]
+        exc = (timeouts or list(exc.exceptions))[0]
+    return exc
+
+
 def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
     """(status, message) of a failed phase; the message never shows test source."""
-    exc = call.excinfo.value
+    exc = _first_leaf(call.excinfo.value)
     text = str(exc)
-    if call.excinfo.errisinstance(pytest.fail.Exception) and text.startswith("Timeout"):
-        return "timeout", f"the test ran past its time limit ({text.split('>')[-1].strip()})"
+    if isinstance(exc, pytest.fail.Exception) and text.startswith("Timeout"):
+        limit = f" ({text.split('>')[-1].split()[0].rstrip(')')})" if ">" in text else ""
+        return "timeout", f"the test ran past its time limit{limit}"
     if isinstance(exc, SubmissionError):
         return ("error" if call.when == "setup" else "failed"), str(exc)
-    if call.excinfo.errisinstance(pytest.skip.Exception):
+    if isinstance(exc, pytest.skip.Exception):
         return "failed", "the test was skipped, which earns no points"
     if isinstance(exc, AssertionError):
         message = text.split("\nassert ")[0].strip() or "an assertion of the hidden test failed"
         return "failed", message
-    if call.excinfo.errisinstance(pytest.fail.Exception):
+    if isinstance(exc, pytest.fail.Exception):
         return "failed", text
     sub = item.funcargs.get("submission") if hasattr(item, "funcargs") else None
     hint = str(sub._dir) if isinstance(sub, DirectSubmission) else ""

@@ -41,6 +41,7 @@ from pathlib import Path
 import torch
 
 from . import wire
+from . import submission as direct
 from .submission import SubmissionError, stage
 from .steps import STEPS
 
@@ -48,7 +49,6 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
 DATA_DIR = KIT_ROOT / "data_cache"
 STARTUP_TIMEOUT_S = 180
-CURRENT_TEST: str | None = None  # set by the plugin before each test; the worker is re-seeded
 _uids = itertools.count()
 
 
@@ -414,15 +414,16 @@ class SandboxedSubmission:
                  worker: StepWorker | None = None):
         from .pytest_plugin import SEED
 
+        direct.refuse_after_timeout()
         try:
             worker = self._worker_for(step, worker)
         except (EOFError, OSError, ValueError) as exc:
             self.warm()
             raise SubmissionError(f"the sandbox could not start a worker for {what}: {exc}") from None
         try:
-            if self._seeded_for != CURRENT_TEST:
+            if self._seeded_for != direct.CURRENT_TEST:  # a new test: seed as the direct run does
                 self._exchange(worker, ("seed", SEED))
-                self._seeded_for = CURRENT_TEST
+                self._seeded_for = direct.CURRENT_TEST
             reply = self._exchange(worker, message)
         except (EOFError, ConnectionError, OSError) as exc:
             raise SubmissionError(f"the submission's process ended while running {what}: "
@@ -430,8 +431,9 @@ class SandboxedSubmission:
         except wire.WireError as exc:
             worker.end(kill=True)
             raise SubmissionError(f"{what} returned something that is not plain data: {exc}") from None
-        except BaseException:
+        except BaseException as exc:
             # A timeout (or any interruption) mid-request: the worker's state is unknown.
+            direct.note_timeout(exc)
             worker.end(kill=True)
             raise
         return self._unpack(reply, what)

@@ -33,6 +33,34 @@ class SubmissionError(Exception):
     """A step cannot be used: its file is missing, fails to import, or lacks a name."""
 
 
+# The test now running (set by the plugin), and the last test in which the
+# submission ran past its time limit. A property test (hypothesis) catches the
+# timeout and replays the example with no timer left running: every later call
+# in that test must fail at once instead of hanging.
+CURRENT_TEST: str | None = None
+_timed_out_in: str | None = None
+
+
+def is_timeout(exc: BaseException) -> bool:
+    from _pytest.outcomes import Failed
+
+    return isinstance(exc, Failed) and str(exc).startswith("Timeout")
+
+
+def note_timeout(exc: BaseException) -> None:
+    global _timed_out_in
+    if is_timeout(exc):
+        _timed_out_in = CURRENT_TEST
+
+
+def refuse_after_timeout() -> None:
+    from _pytest.outcomes import Failed
+
+    if _timed_out_in is not None and _timed_out_in == CURRENT_TEST:
+        raise Failed("Timeout: the submission already ran past this test's time limit",
+                     pytrace=False)
+
+
 def stage(path: Path, into: Path) -> Path:
     """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir."""
     package = into / "submission"
@@ -82,7 +110,12 @@ class StepModule:
             return value
 
         def call(*args, **kwargs):
-            return to_plain(value(*args, **kwargs))
+            refuse_after_timeout()
+            try:
+                return to_plain(value(*args, **kwargs))
+            except BaseException as exc:
+                note_timeout(exc)
+                raise
 
         call.__name__ = name
         return call
@@ -121,7 +154,12 @@ class DirectSubmission:
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
         """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`."""
         function = self._function(step, name)
-        return kit_ops.grad_of(function, args, kwargs, weight)
+        refuse_after_timeout()
+        try:
+            return kit_ops.grad_of(function, args, kwargs, weight)
+        except BaseException as exc:
+            note_timeout(exc)
+            raise
 
     def module_grads(self, module, args, weight=None):
         """Parameter gradients of a module's output; see :func:`grader.kit_ops.module_grads`."""
