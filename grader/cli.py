@@ -52,7 +52,16 @@ def _parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="verify or rebuild the MNIST files in data_cache/")
     data.add_argument("action", choices=["verify", "rebuild"])
+    for module in _extensions().values():
+        module.add_arguments(sub)
     return parser
+
+
+def _extensions() -> dict:
+    """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
+    from .nbgrader_bridge import cli as nbgrader_cli
+
+    return {"nbgrader": nbgrader_cli}
 
 
 def _usage_error(message: str) -> int:
@@ -145,4 +154,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"grade": cmd_grade, "stubs": cmd_stubs, "data": cmd_data}[args.command](args)
+    commands = {"grade": cmd_grade, "stubs": cmd_stubs, "data": cmd_data}
+    commands.update({name: module.run for name, module in _extensions().items()})
+    return commands[args.command](args)

@@ -13,6 +13,7 @@ import pytest
 from classic_bugs import all_bugs, dependents
 
 from grader import runner
+from grader.sandbox import bwrap_problem
 from grader.steps import STEPS
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
@@ -23,14 +24,17 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def graded():
-    """The reference, the stubs and the independent submission, two at a time."""
+    """The reference (directly and sandboxed), the stubs and the independent submission,
+    two at a time."""
     inventory = runner.collect_inventory(list(STEPS))
-    paths = {"solutions": KIT_ROOT / "solutions", "exercises": KIT_ROOT / "exercises",
-             "independent": INDEPENDENT}
+    runs = {"solutions": (KIT_ROOT / "solutions", "off"), "exercises": (KIT_ROOT / "exercises", "off"),
+            "independent": (INDEPENDENT, "off")}
+    if bwrap_problem() is None:
+        runs["sandboxed"] = (KIT_ROOT / "solutions", "bwrap")
     with ThreadPoolExecutor(2) as pool:
-        entries = pool.map(lambda p: runner.grade_one(p, list(STEPS), inventory, threads=1),
-                           paths.values())
-    return dict(zip(paths, entries))
+        entries = pool.map(lambda run: runner.grade_one(run[0], list(STEPS), inventory, threads=1,
+                                                        sandbox=run[1]), runs.values())
+    return dict(zip(runs, entries))
 
 
 def _lost(entry: dict) -> dict:
@@ -42,6 +46,16 @@ def test_reference_gets_full_marks_on_every_step(graded):
     entry = graded["solutions"]
     assert set(entry["steps"]) == set(STEPS)
     assert not _lost(entry), f"a hidden test fails on the reference: {_lost(entry)}"
+
+
+def test_sandbox_judges_the_reference_exactly_as_the_direct_run(graded):
+    if "sandboxed" not in graded:
+        pytest.skip(f"no bubblewrap sandbox here: {bwrap_problem()}")
+    direct, sandboxed = graded["solutions"], graded["sandboxed"]
+    statuses = {s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
+                for s, e in sandboxed["steps"].items()}
+    assert statuses == {s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
+                        for s, e in direct["steps"].items()}
 
 
 def test_stubs_get_zero_on_every_step_and_every_test(graded):
