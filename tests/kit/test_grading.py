@@ -89,3 +89,15 @@ def test_visible_tests_all_fail_on_the_stubs_with_the_step_named():
     assert " passed" not in summary, f"a visible test passes on the stubs: {summary}"
     assert "is not implemented yet" in proc.stdout
     assert "Traceback" not in proc.stdout
+
+
+def test_the_same_submission_gets_the_same_judgement_twice(tmp_path):
+    """Determinism: a partly correct submission, training steps included, graded twice."""
+    bug = next(b for b in all_bugs() if b.step == "step07_train_loop")
+    submission = bug.apply(tmp_path / "twice")
+    steps = ["step07_train_loop", "step10_autoencoder"]
+    inventory = runner.collect_inventory(steps)
+    sandbox = "bwrap" if bwrap_problem() is None else "off"
+    first, second = (runner.grade_one(submission, steps, inventory, sandbox=sandbox) for _ in range(2))
+    assert first["steps"] == second["steps"]
+    assert 0 < first["score"] < first["max_score"]
