@@ -59,9 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _extensions() -> dict:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
+    from . import gradescope_bundle, release
     from .nbgrader_bridge import cli as nbgrader_cli
 
-    return {"nbgrader": nbgrader_cli}
+    return {"nbgrader": nbgrader_cli, "release": release, "gradescope": gradescope_bundle}
 
 
 def _usage_error(message: str) -> int:
