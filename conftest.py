@@ -18,8 +18,9 @@ def pytest_addoption(parser):
         "--sandbox",
         default="off",
         choices=["off", "auto", "require", "bwrap", "process"],
-        help="where submission code runs: off = in this process (default); auto = a sandboxed "
-        "worker (bubblewrap if it can run, else a plain child process); require = bubblewrap or fail",
+        help="where submission code runs: off = in this process (default); auto = a "
+        "sandboxed worker (bubblewrap if it can run, else a plain child process); "
+        "require = bubblewrap or fail",
     )
     group.addoption(
         "--worker-memory-mb",

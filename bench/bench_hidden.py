@@ -34,8 +34,11 @@ def run_once(submission: Path, steps: list[str]) -> tuple[float, dict[str, float
         start = time.perf_counter()
         subprocess.run(
             _pytest_command(["--submission", str(submission), *_marker_expr(steps)]),
-            cwd=tmp, env=_child_env(os.cpu_count() or 1, results),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            cwd=tmp,
+            env=_child_env(os.cpu_count() or 1, results),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
         )
         wall = time.perf_counter() - start
         per_step: dict[str, float] = defaultdict(float)
@@ -49,7 +52,9 @@ def run_once(submission: Path, steps: list[str]) -> tuple[float, dict[str, float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--steps", nargs="+", default=None)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--submission", type=Path, default=KIT_ROOT / "solutions")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -54,12 +54,14 @@ def data_dir() -> Path:
         if (parent / "data_cache" / "MNIST" / "raw").is_dir():
             return parent / "data_cache"
     raise MNISTDataError(
-        "could not find data_cache/MNIST/raw above " + str(Path(__file__).parent)
-        + "; set MNIST_DATA_DIR to the kit's data_cache folder. " + RESTORE_HINT
+        "could not find data_cache/MNIST/raw above "
+        + str(Path(__file__).parent)
+        + "; set MNIST_DATA_DIR to the kit's data_cache folder. "
+        + RESTORE_HINT
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> np.ndarray:
     path = data_dir() / "MNIST" / "raw" / name
     if not path.is_file():
@@ -106,7 +108,7 @@ TRAIN_MEAN = 0.1306604762738429
 TRAIN_STD = 0.3081078071314181
 
 
-@lru_cache(maxsize=None)
+@cache
 def tensors(collection: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """All images of a collection, float32 ``(N, 784)`` normalized, and int64 ``(N,)`` labels.
 

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.step03
 def test_normalize_sums_to_one():
     a = torch.tensor([1.0, 2.0, 3.0, 4.0])
     p = normalize(a)
-    assert p.shape == a.shape, f"normalize should keep the shape {tuple(a.shape)}, got {tuple(p.shape)}"
+    assert p.shape == a.shape, (
+        f"normalize should keep the shape {tuple(a.shape)}, got {tuple(p.shape)}"
+    )
     assert torch.allclose(p, torch.tensor([0.1, 0.2, 0.3, 0.4])), (
         f"normalize([1, 2, 3, 4]) should be [0.1, 0.2, 0.3, 0.4], got {p.tolist()}"
     )
@@ -37,7 +39,9 @@ def test_softmax_rows_sum_to_one():
         f"every row of softmax should sum to 1, got row sums {sums.tolist()}; "
         "did you divide by the sum over the whole batch?"
     )
-    assert torch.allclose(p, torch.softmax(x, dim=1), atol=1e-6), "softmax differs from torch.softmax"
+    assert torch.allclose(p, torch.softmax(x, dim=1), atol=1e-6), (
+        "softmax differs from torch.softmax"
+    )
 
 
 def test_softmax_survives_huge_logits():
@@ -53,7 +57,9 @@ def test_softmax_survives_huge_logits():
 def test_logsumexp_shape_and_value():
     x = torch.tensor([[0.0, 0.0], [1000.0, 1000.0]])
     out = logsumexp(x)
-    assert out.shape == (2, 1), f"logsumexp of (2, 2) should have shape (2, 1), got {tuple(out.shape)}"
+    assert out.shape == (2, 1), (
+        f"logsumexp of (2, 2) should have shape (2, 1), got {tuple(out.shape)}"
+    )
     expected = torch.log(torch.tensor(2.0))
     assert torch.allclose(out[:, 0], torch.stack([expected, 1000 + expected])), (
         f"logsumexp gave {out.flatten().tolist()}; expected [log 2, 1000 + log 2] "
@@ -68,4 +74,6 @@ def test_log_softmax_is_log_of_softmax():
         "log_softmax(x) should equal x - logsumexp(x)"
     )
     big = log_softmax(torch.tensor([[0.0, -1e4]]))
-    assert torch.isfinite(big).all(), f"log_softmax([[0, -1e4]]) gave {big.tolist()}: use x - logsumexp(x)"
+    assert torch.isfinite(big).all(), (
+        f"log_softmax([[0, -1e4]]) gave {big.tolist()}: use x - logsumexp(x)"
+    )

@@ -81,7 +81,9 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     for sub in found:
         count = seen.get(sub.name, 0)
         seen[sub.name] = count + 1
-        unique.append(sub if not count else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin))
+        unique.append(
+            sub if not count else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin)
+        )
     return unique
 
 
@@ -106,15 +108,27 @@ class Progress:
             elapsed = time.monotonic() - self.start
             left = elapsed / self.done * (self.total - self.done)
             width = 20
-            bar = "#" * (width * self.done // self.total) + "." * (width - width * self.done // self.total)
-            print(f"[{bar}] {self.done}/{self.total} {entry['name']}: "
-                  f"{entry['score']:g}/{entry['max_score']:g}  ({left:.0f} s left)",
-                  file=self.stream, flush=True)
+            bar = "#" * (width * self.done // self.total) + "." * (
+                width - width * self.done // self.total
+            )
+            print(
+                f"[{bar}] {self.done}/{self.total} {entry['name']}: "
+                f"{entry['score']:g}/{entry['max_score']:g}  ({left:.0f} s left)",
+                file=self.stream,
+                flush=True,
+            )
 
 
-def grade_all(submissions: list[Submission], steps: list[str], jobs: int, sandbox: str,
-              out: Path | None, previous: list[dict], progress: bool = True,
-              timeout_cap: float | None = None) -> list[dict]:
+def grade_all(
+    submissions: list[Submission],
+    steps: list[str],
+    jobs: int,
+    sandbox: str,
+    out: Path | None,
+    previous: list[dict],
+    progress: bool = True,
+    timeout_cap: float | None = None,
+) -> list[dict]:
     """Grade every submission not already in ``previous``; write ``out`` after each one."""
     done = {e["path"]: e for e in previous}
     todo = [s for s in submissions if str(s.path) not in done]
@@ -124,8 +138,15 @@ def grade_all(submissions: list[Submission], steps: list[str], jobs: int, sandbo
     lock = threading.Lock()
 
     def one(sub: Submission) -> dict:
-        entry = runner.grade_one(sub.path, steps, inventory, threads, sandbox=sandbox, name=sub.name,
-                                 timeout_cap=timeout_cap)
+        entry = runner.grade_one(
+            sub.path,
+            steps,
+            inventory,
+            threads,
+            sandbox=sandbox,
+            name=sub.name,
+            timeout_cap=timeout_cap,
+        )
         with lock:
             done[str(sub.path)] = entry
             if out is not None:

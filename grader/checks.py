@@ -27,8 +27,13 @@ def describe(value) -> str:
     return f"{type(value).__name__} {value!r}"[:200]
 
 
-def tensor(value, what: str, shape: tuple | None = None, dtype: torch.dtype | None = None,
-           finite: bool = True) -> torch.Tensor:
+def tensor(
+    value,
+    what: str,
+    shape: tuple | None = None,
+    dtype: torch.dtype | None = None,
+    finite: bool = True,
+) -> torch.Tensor:
     """Check that ``value`` is a torch tensor (of ``shape`` and ``dtype``), finite; return it."""
     if type(value) is not torch.Tensor and not isinstance(value, torch.nn.Parameter):
         fail(f"{what} should be a torch.Tensor, got {describe(value)}")
@@ -46,8 +51,10 @@ def scalar(value, what: str) -> torch.Tensor:
     """A 0-dimensional floating tensor (a loss)."""
     value = tensor(value, what)
     if value.dim() != 0:
-        fail(f"{what} should be a scalar tensor (shape ()), got shape {tuple(value.shape)}; "
-             "did you forget the mean over the batch?")
+        fail(
+            f"{what} should be a scalar tensor (shape ()), got shape {tuple(value.shape)}; "
+            "did you forget the mean over the batch?"
+        )
     return value
 
 
@@ -61,8 +68,9 @@ def python_float(value, what: str, low: float | None = None, high: float | None 
     return value
 
 
-def close(actual: torch.Tensor, expected: torch.Tensor, what: str,
-          rtol: float = 1e-5, atol: float = 1e-6) -> None:
+def close(
+    actual: torch.Tensor, expected: torch.Tensor, what: str, rtol: float = 1e-5, atol: float = 1e-6
+) -> None:
     """``torch.testing.assert_close`` in float64, reporting the largest difference only."""
     actual = actual.detach().to("cpu", torch.float64)
     expected = expected.detach().to("cpu", torch.float64)
@@ -73,8 +81,10 @@ def close(actual: torch.Tensor, expected: torch.Tensor, what: str,
     except AssertionError:
         diff = (actual - expected).abs()
         worst = diff.nan_to_num(float("inf")).max().item()
-        fail(f"{what} is not close to the correct values: largest difference {worst:.3g} "
-             f"(allowed about {atol:g} + {rtol:g} x |value|)")
+        fail(
+            f"{what} is not close to the correct values: largest difference {worst:.3g} "
+            f"(allowed about {atol:g} + {rtol:g} x |value|)"
+        )
 
 
 # --- "without X": the submission's source ---------------------------------------------
@@ -113,7 +123,8 @@ def uses(source: str, function: str, names: set[str]) -> list[str]:
     imported = {
         alias.asname or alias.name
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("torch", "numpy")
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").split(".")[0] in ("torch", "numpy")
         for alias in node.names
         if alias.name in names
     }

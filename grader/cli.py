@@ -20,33 +20,68 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     grade = sub.add_parser("grade", help="grade submissions against the hidden suites")
-    grade.add_argument("paths", nargs="+", type=Path,
-                       help="submission directories, .zip files, or folders of them")
-    grade.add_argument("--json", type=Path, metavar="OUT",
-                       help="write the results document here (after every submission)")
-    grade.add_argument("--resume", action="store_true",
-                       help="keep the submissions already in --json OUT and grade the rest")
-    grade.add_argument("--steps", nargs="+", metavar="STEP",
-                       help="only these steps (03, step03 or step03_normalization)")
-    grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                       help="submissions graded at once (default: the number of cores)")
-    grade.add_argument("--sandbox", choices=["auto", "require", "process", "off"], default="auto",
-                       help="where submission code runs: auto = bubblewrap sandbox if it can "
-                       "run here, else a plain worker process (default); require = bubblewrap "
-                       "or fail; process = a plain worker process; off = in the grading process")
-    grade.add_argument("--gradescope", type=Path, metavar="PATH",
-                       help="Gradescope results.json (one submission; with several, a folder)")
-    grade.add_argument("--classroom", type=Path, metavar="PATH",
-                       help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)")
+    grade.add_argument(
+        "paths", nargs="+", type=Path, help="submission directories, .zip files, or folders of them"
+    )
+    grade.add_argument(
+        "--json",
+        type=Path,
+        metavar="OUT",
+        help="write the results document here (after every submission)",
+    )
+    grade.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the submissions already in --json OUT and grade the rest",
+    )
+    grade.add_argument(
+        "--steps",
+        nargs="+",
+        metavar="STEP",
+        help="only these steps (03, step03 or step03_normalization)",
+    )
+    grade.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: the number of cores)",
+    )
+    grade.add_argument(
+        "--sandbox",
+        choices=["auto", "require", "process", "off"],
+        default="auto",
+        help="where submission code runs: auto = bubblewrap sandbox if it can "
+        "run here, else a plain worker process (default); require = bubblewrap "
+        "or fail; process = a plain worker process; off = in the grading process",
+    )
+    grade.add_argument(
+        "--gradescope",
+        type=Path,
+        metavar="PATH",
+        help="Gradescope results.json (one submission; with several, a folder)",
+    )
+    grade.add_argument(
+        "--classroom",
+        type=Path,
+        metavar="PATH",
+        help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)",
+    )
     grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
     grade.add_argument("--csv", type=Path, metavar="PATH", help="one row per submission")
-    grade.add_argument("--timeout-cap", type=float, metavar="SECONDS",
-                       help="cap every test's timeout (quick checks; grades may differ)")
+    grade.add_argument(
+        "--timeout-cap",
+        type=float,
+        metavar="SECONDS",
+        help="cap every test's timeout (quick checks; grades may differ)",
+    )
     grade.add_argument("--quiet", action="store_true", help="no progress lines")
 
     stub = sub.add_parser("stubs", help="generate exercises/ from solutions/")
-    stub.add_argument("--check", action="store_true",
-                      help="do not write: fail if exercises/ is out of date or a marker is malformed")
+    stub.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write: fail if exercises/ is out of date or a marker is malformed",
+    )
     stub.add_argument("--solutions", type=Path, default=KIT_ROOT / "solutions")
     stub.add_argument("--exercises", type=Path, default=KIT_ROOT / "exercises")
 
@@ -75,7 +110,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         steps = resolve(args.steps) if args.steps else list(STEPS)
     except ValueError as exc:
         return _usage_error(str(exc))
-    missing = [str(p) for p in args.paths if not (p.is_dir() or (p.is_file() and p.suffix == ".zip"))]
+    missing = [
+        str(p) for p in args.paths if not (p.is_dir() or (p.is_file() and p.suffix == ".zip"))
+    ]
     if missing:
         return _usage_error(f"not a submission directory or .zip: {', '.join(missing)}")
     if args.jobs < 1:
@@ -89,13 +126,24 @@ def cmd_grade(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             return _usage_error(str(exc))
         if sandbox != "bwrap":
-            print(f"warning: no bubblewrap sandbox ({bwrap_problem() or 'not requested'}); "
-                  "submission code runs in plain worker processes", file=sys.stderr)
+            print(
+                f"warning: no bubblewrap sandbox ({bwrap_problem() or 'not requested'}); "
+                "submission code runs in plain worker processes",
+                file=sys.stderr,
+            )
     with batch.scratch_dir() as scratch:
         submissions = batch.discover(args.paths, Path(scratch))
         previous = batch.load_previous(args.json) if args.resume else []
-        entries = batch.grade_all(submissions, steps, args.jobs, sandbox, args.json, previous,
-                                  progress=not args.quiet, timeout_cap=args.timeout_cap)
+        entries = batch.grade_all(
+            submissions,
+            steps,
+            args.jobs,
+            sandbox,
+            args.json,
+            previous,
+            progress=not args.quiet,
+            timeout_cap=args.timeout_cap,
+        )
     document = runner.document(entries)
     results.validate(document)
     if args.json:
@@ -119,7 +167,9 @@ def write_reports(args: argparse.Namespace, document: dict) -> None:
             batch.write_atomically(path, json.dumps(make(document, 0), indent=2))
         else:  # one file per submission in a folder
             for i, sub in enumerate(subs):
-                batch.write_atomically(path / f"{sub['name']}.json", json.dumps(make(document, i), indent=2))
+                batch.write_atomically(
+                    path / f"{sub['name']}.json", json.dumps(make(document, i), indent=2)
+                )
 
 
 def cmd_stubs(args: argparse.Namespace) -> int:

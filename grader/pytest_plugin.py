@@ -47,7 +47,11 @@ def _hypothesis_profile() -> None:
     except ImportError:
         return
     settings.register_profile(
-        "kit", derandomize=True, deadline=None, max_examples=25, database=None,
+        "kit",
+        derandomize=True,
+        deadline=None,
+        max_examples=25,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     settings.load_profile("kit")
@@ -103,8 +107,13 @@ def _write_inventory(session: pytest.Session) -> None:
         return
     default = float(session.config.getini("timeout") or 60)
     inventory = [
-        {"nodeid": item.nodeid, "name": item.name, "step": step_of(item), "points": points_of(item),
-         "timeout": timeout_of(item, default)}
+        {
+            "nodeid": item.nodeid,
+            "name": item.name,
+            "step": step_of(item),
+            "points": points_of(item),
+            "timeout": timeout_of(item, default),
+        }
         for item in session.items
         if is_hidden(item)
     ]
@@ -125,9 +134,12 @@ def _open_submission(config: pytest.Config):
             from .sandbox import Limits, SandboxedSubmission, choose_isolation
 
             memory = config.getoption("worker_memory_mb")
-            sub = SandboxedSubmission(path, choose_isolation(mode),
-                                      Limits(memory_bytes=memory * 2**20),
-                                      threads=int(os.environ.get("GRADER_TORCH_THREADS", "1")))
+            sub = SandboxedSubmission(
+                path,
+                choose_isolation(mode),
+                Limits(memory_bytes=memory * 2**20),
+                threads=int(os.environ.get("GRADER_TORCH_THREADS", "1")),
+            )
         config.stash[_SUBMISSION] = sub
     return config.stash[_SUBMISSION]
 
@@ -140,9 +152,14 @@ def _warm_up_the_judge() -> None:
     import matplotlib.figure  # noqa: F401
     import torch
 
-    torch.testing.assert_close(torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64))
-    torch.autograd.grad((torch.ones(1, requires_grad=True) * 2).sum(), [torch.ones(1, requires_grad=True)],
-                        allow_unused=True)
+    torch.testing.assert_close(
+        torch.zeros(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    )
+    torch.autograd.grad(
+        (torch.ones(1, requires_grad=True) * 2).sum(),
+        [torch.ones(1, requires_grad=True)],
+        allow_unused=True,
+    )
 
 
 @pytest.hookimpl(trylast=True)
@@ -260,7 +277,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if grader is None or path is None:
         return
     status, message = grader
-    record = {"nodeid": report.nodeid, "when": report.when, "status": status,
-              "message": message[:2000], "duration": round(report.duration, 3)}
+    record = {
+        "nodeid": report.nodeid,
+        "when": report.when,
+        "status": status,
+        "message": message[:2000],
+        "duration": round(report.duration, 3),
+    }
     with open(path, "a") as f:
         f.write(json.dumps(record) + "\n")

@@ -7,8 +7,14 @@ from .steps import STEPS
 STATUSES = ("passed", "failed", "error", "timeout")
 
 
-def submission_entry(name: str, path: str, inventory: list[dict], outcomes: dict[str, dict],
-                     steps: list[str], missing_reason: str) -> dict:
+def submission_entry(
+    name: str,
+    path: str,
+    inventory: list[dict],
+    outcomes: dict[str, dict],
+    steps: list[str],
+    missing_reason: str,
+) -> dict:
     """Score one submission: every test of the inventory, judged or not, counts in the maximum.
 
     ``outcomes`` maps a test's nodeid to ``{"status", "message"}``; a test with no
@@ -21,18 +27,29 @@ def submission_entry(name: str, path: str, inventory: list[dict], outcomes: dict
         outcome = outcomes.get(test["nodeid"], {"status": "error", "message": missing_reason})
         earned = test["points"] if outcome["status"] == "passed" else 0.0
         entry = by_step[test["step"]]
-        entry["tests"].append({"name": test["name"], "score": earned, "max_score": test["points"],
-                               "status": outcome["status"], "message": outcome["message"]})
+        entry["tests"].append(
+            {
+                "name": test["name"],
+                "score": earned,
+                "max_score": test["points"],
+                "status": outcome["status"],
+                "message": outcome["message"],
+            }
+        )
         entry["score"] += earned
         entry["max_score"] += test["points"]
-    return {"name": name, "path": path,
-            "score": sum(s["score"] for s in by_step.values()),
-            "max_score": sum(s["max_score"] for s in by_step.values()),
-            "steps": by_step}
+    return {
+        "name": name,
+        "path": path,
+        "score": sum(s["score"] for s in by_step.values()),
+        "max_score": sum(s["max_score"] for s in by_step.values()),
+        "steps": by_step,
+    }
 
 
 def validate(document: dict) -> None:
     """Raise ValueError where a document departs from the schema."""
+
     def need(cond: bool, what: str) -> None:
         if not cond:
             raise ValueError(f"results document: {what}")
@@ -40,8 +57,13 @@ def validate(document: dict) -> None:
     need(isinstance(document.get("kit_version"), str), "kit_version must be a string")
     need(isinstance(document.get("submissions"), list), "submissions must be a list")
     for sub in document["submissions"]:
-        for key, kind in (("name", str), ("path", str), ("score", float), ("max_score", float),
-                          ("steps", dict)):
+        for key, kind in (
+            ("name", str),
+            ("path", str),
+            ("score", float),
+            ("max_score", float),
+            ("steps", dict),
+        ):
             need(isinstance(sub.get(key), kind), f"submission {key} must be {kind.__name__}")
         for step, entry in sub["steps"].items():
             need(step in STEPS, f"unknown step {step!r}")
@@ -49,8 +71,10 @@ def validate(document: dict) -> None:
             for test in entry["tests"]:
                 need(test.get("status") in STATUSES, f"{step}: bad status {test.get('status')!r}")
                 need(isinstance(test.get("message"), str), f"{step}: message must be a string")
-            need(abs(entry["score"] - sum(t["score"] for t in entry["tests"])) < 1e-9,
-                 f"{step}: score is not the sum of its tests")
+            need(
+                abs(entry["score"] - sum(t["score"] for t in entry["tests"])) < 1e-9,
+                f"{step}: score is not the sum of its tests",
+            )
 
 
 def _cell(score: float, max_score: float) -> str:
@@ -63,12 +87,26 @@ def table(document: dict) -> str:
     steps = [s for s in STEPS if any(s in sub["steps"] for sub in subs)]
     rows = [["step", *(sub["name"] for sub in subs)]]
     for step in steps:
-        rows.append([step, *(_cell(sub["steps"][step]["score"], sub["steps"][step]["max_score"])
-                             if step in sub["steps"] else "-" for sub in subs)])
+        rows.append(
+            [
+                step,
+                *(
+                    _cell(sub["steps"][step]["score"], sub["steps"][step]["max_score"])
+                    if step in sub["steps"]
+                    else "-"
+                    for sub in subs
+                ),
+            ]
+        )
     rows.append(["total", *(_cell(sub["score"], sub["max_score"]) for sub in subs)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
     lines.insert(1, "-" * len(lines[0]))
     lines.insert(len(lines) - 1, "-" * len(lines[0]))
     return "\n".join(lines)

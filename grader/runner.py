@@ -30,23 +30,38 @@ OUTPUT_TAIL = 2000
 
 def _pytest_command(extra: list[str]) -> list[str]:
     return [
-        sys.executable, "-m", "pytest", str(HIDDEN_DIR),
-        "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
-        "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header", "--show-capture=no", "--tb=no",
-        "-o", "console_output_style=classic",
+        sys.executable,
+        "-m",
+        "pytest",
+        str(HIDDEN_DIR),
+        "--rootdir",
+        str(KIT_ROOT),
+        "-c",
+        str(KIT_ROOT / "pyproject.toml"),
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        "-q",
+        "--no-header",
+        "--show-capture=no",
+        "--tb=no",
+        "-o",
+        "console_output_style=classic",
         *extra,
     ]
 
 
 def _child_env(threads: int, results: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "MPLBACKEND": "Agg",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "GRADER_TORCH_THREADS": str(threads),
-        "OMP_NUM_THREADS": str(threads),
-        "MNIST_DATA_DIR": str(KIT_ROOT / "data_cache"),
-    })
+    env.update(
+        {
+            "MPLBACKEND": "Agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "GRADER_TORCH_THREADS": str(threads),
+            "OMP_NUM_THREADS": str(threads),
+            "MNIST_DATA_DIR": str(KIT_ROOT / "data_cache"),
+        }
+    )
     env.pop("GRADER_RESULTS", None)
     if results is not None:
         env["GRADER_RESULTS"] = str(results)
@@ -62,11 +77,17 @@ def collect_inventory(steps: list[str]) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="grader-inventory-") as tmp:
         out = Path(tmp) / "inventory.json"
         proc = subprocess.run(
-            _pytest_command(["--collect-only", "--grader-inventory", str(out), *_marker_expr(steps)]),
-            cwd=tmp, env=_child_env(1), capture_output=True, text=True,
+            _pytest_command(
+                ["--collect-only", "--grader-inventory", str(out), *_marker_expr(steps)]
+            ),
+            cwd=tmp,
+            env=_child_env(1),
+            capture_output=True,
+            text=True,
         )
         if not out.is_file():
-            raise RuntimeError(f"collecting the hidden tests failed:\n{proc.stdout[-OUTPUT_TAIL:]}{proc.stderr[-OUTPUT_TAIL:]}")
+            output = proc.stdout[-OUTPUT_TAIL:] + proc.stderr[-OUTPUT_TAIL:]
+            raise RuntimeError(f"collecting the hidden tests failed:\n{output}")
         return json.loads(out.read_text())
 
 
@@ -86,9 +107,16 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
     return outcomes
 
 
-def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int = 1,
-              timeout_s: float | None = None, sandbox: str = "off", name: str | None = None,
-              timeout_cap: float | None = None) -> dict:
+def grade_one(
+    path: Path,
+    steps: list[str],
+    inventory: list[dict],
+    threads: int = 1,
+    timeout_s: float | None = None,
+    sandbox: str = "off",
+    name: str | None = None,
+    timeout_cap: float | None = None,
+) -> dict:
     """Grade one submission directory in a child process; returns its results entry.
 
     ``sandbox`` is the isolation of the submission's code inside that child:
@@ -96,18 +124,24 @@ def grade_one(path: Path, steps: list[str], inventory: list[dict], threads: int 
     """
     path = Path(path).resolve()
     if timeout_s is None:
-        timeout_s = STARTUP_ALLOWANCE_S + sum(min(t.get("timeout", 60.0), timeout_cap or 1e9)
-                                              for t in inventory if t["step"] in steps)
+        timeout_s = STARTUP_ALLOWANCE_S + sum(
+            min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory if t["step"] in steps
+        )
     cap = ["--grader-timeout-cap", str(timeout_cap)] if timeout_cap else []
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
         results = Path(tmp) / "results.jsonl"
         log = Path(tmp) / "output.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                _pytest_command(["--submission", str(path), "--sandbox", sandbox, *cap,
-                                 *_marker_expr(steps)]),
-                cwd=tmp, env=_child_env(threads, results), stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                _pytest_command(
+                    ["--submission", str(path), "--sandbox", sandbox, *cap, *_marker_expr(steps)]
+                ),
+                cwd=tmp,
+                env=_child_env(threads, results),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
             try:
                 rc = proc.wait(timeout=timeout_s)

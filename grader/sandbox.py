@@ -35,15 +35,15 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import torch
 
-from . import wire
 from . import submission as direct
-from .submission import SubmissionError, stage
+from . import wire
 from .steps import STEPS
+from .submission import SubmissionError, stage
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
@@ -61,7 +61,7 @@ class Limits:
     tmp_bytes: int = 256 * 2**20
 
 
-@lru_cache(maxsize=None)
+@cache
 def bwrap_problem() -> str | None:
     """None when bubblewrap can run a sandbox here, else why not."""
     if sys.platform != "linux":
@@ -70,9 +70,22 @@ def bwrap_problem() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not installed (Debian: apt-get install bubblewrap util-linux)"
     probe = subprocess.run(
-        ["bwrap", "--ro-bind", "/", "/", "--unshare-net", "--unshare-pid", "--die-with-parent",
-         "--proc", "/proc", "--dev", "/dev", "true"],
-        capture_output=True, text=True,
+        [
+            "bwrap",
+            "--ro-bind",
+            "/",
+            "/",
+            "--unshare-net",
+            "--unshare-pid",
+            "--die-with-parent",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "true",
+        ],
+        capture_output=True,
+        text=True,
     )
     if probe.returncode != 0:
         return f"bwrap cannot create a sandbox here: {probe.stderr.strip()[:200]}"
@@ -111,31 +124,71 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
             args += ["--ro-bind", system_dir, system_dir]
     for root in _python_roots():
         args += [*_dirs_for(root), "--ro-bind", root, root]
-    args += ["--perms", "0755", "--dir", "/kit",
-             "--ro-bind", str(GRADER_DIR), "/kit/grader",
-             "--ro-bind", str(DATA_DIR), "/kit/data_cache",
-             "--ro-bind", str(mpl_cache), "/kit/mplcache",
-             "--ro-bind", str(staged), "/submission",
-             "--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp",
-             "--proc", "/proc", "--dev", "/dev"]
+    args += [
+        "--perms",
+        "0755",
+        "--dir",
+        "/kit",
+        "--ro-bind",
+        str(GRADER_DIR),
+        "/kit/grader",
+        "--ro-bind",
+        str(DATA_DIR),
+        "/kit/data_cache",
+        "--ro-bind",
+        str(mpl_cache),
+        "/kit/mplcache",
+        "--ro-bind",
+        str(staged),
+        "/submission",
+        "--perms",
+        "1777",
+        "--size",
+        str(limits.tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     for device in sorted(Path("/dev").glob("nvidia*")):  # CUDA, where the grader has it
         args += ["--dev-bind", str(device), str(device)]
     if Path("/sys").exists():
         args += ["--ro-bind", "/sys", "/sys"]
-    args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-             "--chdir", "/tmp", "--clearenv"]
+    args += [
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--chdir",
+        "/tmp",
+        "--clearenv",
+    ]
     for key, value in env.items():
         args += ["--setenv", key, value]
-    args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-             "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+    args += [
+        "--",
+        "setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+    ]
     return args
 
 
-BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
-        "import shutil; shutil.copytree(sys.argv[2], '/tmp/mpl', dirs_exist_ok=True) "
-        "if sys.argv[2] else None; "
-        "from grader.worker import main; main(sys.argv[3:])")
+BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "import shutil; shutil.copytree(sys.argv[2], '/tmp/mpl', dirs_exist_ok=True) "
+    "if sys.argv[2] else None; "
+    "from grader.worker import main; main(sys.argv[3:])"
+)
 
 
 def _mpl_cache() -> Path:
@@ -143,8 +196,11 @@ def _mpl_cache() -> Path:
     cache = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}"
     if not (cache / ".ready").exists():
         cache.mkdir(exist_ok=True)
-        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
-                       env={**os.environ, "MPLCONFIGDIR": str(cache)}, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", "import matplotlib.font_manager"],
+            env={**os.environ, "MPLCONFIGDIR": str(cache)},
+            capture_output=True,
+        )
         (cache / ".ready").write_text("")
         os.chmod(cache, 0o755)
         for p in cache.rglob("*"):
@@ -157,28 +213,64 @@ class Sandbox:
 
     def __init__(self, staged: Path, isolation: str, limits: Limits, threads: int):
         control, child = socket.socketpair()
-        env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MPLBACKEND": "Agg",
-               "MPLCONFIGDIR": "/tmp/mpl", "PYTHONDONTWRITEBYTECODE": "1",
-               "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-        prlimit = ["prlimit", f"--data={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
-                   f"--nproc={limits.processes}", f"--fsize={limits.file_bytes}", "--"]
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/tmp",
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": "/tmp/mpl",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+        }
+        prlimit = [
+            "prlimit",
+            f"--data={limits.memory_bytes}",
+            f"--cpu={limits.cpu_seconds}",
+            f"--nproc={limits.processes}",
+            f"--fsize={limits.file_bytes}",
+            "--",
+        ]
         if isolation == "bwrap":
             uid = 40000 + (os.getpid() * 64 + next(_uids)) % 20000  # its own, so nproc is its own
             env["MNIST_DATA_DIR"] = "/kit/data_cache"
-            command = [*prlimit, *bwrap_args(staged, _mpl_cache(), limits, uid, env),
-                       sys.executable, "-I", "-c", BOOT, "/kit", "/kit/mplcache",
-                       str(child.fileno()), "/submission/submission", str(threads)]
+            command = [
+                *prlimit,
+                *bwrap_args(staged, _mpl_cache(), limits, uid, env),
+                sys.executable,
+                "-I",
+                "-c",
+                BOOT,
+                "/kit",
+                "/kit/mplcache",
+                str(child.fileno()),
+                "/submission/submission",
+                str(threads),
+            ]
             popen_env = None
         else:
             env.update(MNIST_DATA_DIR=str(DATA_DIR), MPLCONFIGDIR=str(_mpl_cache()))
-            command = [*prlimit, sys.executable, "-I", "-c", BOOT, str(KIT_ROOT), "",
-                       str(child.fileno()), str(staged / "submission"), str(threads)]
+            command = [
+                *prlimit,
+                sys.executable,
+                "-I",
+                "-c",
+                BOOT,
+                str(KIT_ROOT),
+                "",
+                str(child.fileno()),
+                str(staged / "submission"),
+                str(threads),
+            ]
             popen_env = {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         # Output printed through Python is captured per request (capped); what bypasses it
         # (os.write, C code) goes nowhere, so a flood can fill neither a disk nor a pipe.
         self.proc = subprocess.Popen(
-            command, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=popen_env,
+            command,
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=popen_env,
             start_new_session=True,
         )
         child.close()
@@ -261,15 +353,17 @@ class RemoteObject:
         self._kind, self._type = info.get("kind", "object"), info.get("type", "object")
 
     def __call__(self, *args, **kwargs):
-        return self._owner._call(("handle", self._id, None), args, kwargs, f"{self._type}(...)",
-                                 worker=self._worker)
+        return self._owner._call(
+            ("handle", self._id, None), args, kwargs, f"{self._type}(...)", worker=self._worker
+        )
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
         owner, what = self._owner, f"{self._type}.{name}"
-        return owner._decode(owner._request(("getattr", self._id, name), what, worker=self._worker),
-                             self._worker)
+        return owner._decode(
+            owner._request(("getattr", self._id, name), what, worker=self._worker), self._worker
+        )
 
     def __repr__(self) -> str:
         return f"<{self._type} in the submission's worker>"
@@ -299,8 +393,9 @@ class SandboxedSubmission:
     that crashes or runs past a timeout is replaced by a fresh one.
     """
 
-    def __init__(self, path: Path, isolation: str = "bwrap", limits: Limits = Limits(),
-                 threads: int = 1):
+    def __init__(
+        self, path: Path, isolation: str = "bwrap", limits: Limits = Limits(), threads: int = 1
+    ):
         self.path = Path(path).resolve()
         self.name = self.path.name
         self.isolation, self.limits, self.threads = isolation, limits, threads
@@ -332,7 +427,7 @@ class SandboxedSubmission:
             raise SubmissionError(self._missing(step))
         if step not in self._imported:
             try:
-                self._request(("import", step), f"importing {step}.py", step=step)
+                self._request(("import", step), f"the import of {step}.py", step=step)
                 self._imported[step] = None
             except SubmissionError as exc:
                 self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
@@ -345,16 +440,31 @@ class SandboxedSubmission:
 
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
         getattr(self, step)
-        return self._call(("kit", "grad_of"), (("step", step, name), args, kwargs, weight), {},
-                          f"{step}.{name}", step=step)
+        return self._call(
+            ("kit", "grad_of"),
+            (("step", step, name), args, kwargs, weight),
+            {},
+            f"{step}.{name}",
+            step=step,
+        )
 
     def module_grads(self, module, args, weight=None):
-        return self._call(("kit", "module_grads"), (module, args, weight), {},
-                          "a model's gradients", worker=_worker_of(module))
+        return self._call(
+            ("kit", "module_grads"),
+            (module, args, weight),
+            {},
+            "a model's gradients",
+            worker=_worker_of(module),
+        )
 
     def train_classifier(self, model, X, y, **options):
-        return self._call(("kit", "train_classifier"), (model, X, y), options, "training a model",
-                          worker=_worker_of(model))
+        return self._call(
+            ("kit", "train_classifier"),
+            (model, X, y),
+            options,
+            "training a model",
+            worker=_worker_of(model),
+        )
 
     def warm(self) -> None:
         """Start the sandbox now, outside any test's time limit."""
@@ -394,8 +504,10 @@ class SandboxedSubmission:
     def _worker_for(self, step: str | None, worker: StepWorker | None) -> StepWorker:
         if worker is not None:
             if worker.ended is not None or worker is not self._worker:
-                raise SubmissionError("this object belonged to a worker process that has ended "
-                                      f"({worker.ended or 'a newer step started'})")
+                raise SubmissionError(
+                    "this object belonged to a worker process that has ended "
+                    f"({worker.ended or 'a newer step started'})"
+                )
             return worker
         if step is None:
             step = self._worker_step
@@ -410,8 +522,9 @@ class SandboxedSubmission:
         wire.send(worker.sock, message)
         return wire.recv(worker.sock, trusted=False)
 
-    def _request(self, message, what: str, step: str | None = None,
-                 worker: StepWorker | None = None):
+    def _request(
+        self, message, what: str, step: str | None = None, worker: StepWorker | None = None
+    ):
         from .pytest_plugin import SEED
 
         direct.refuse_after_timeout()
@@ -419,18 +532,23 @@ class SandboxedSubmission:
             worker = self._worker_for(step, worker)
         except (EOFError, OSError, ValueError) as exc:
             self.warm()
-            raise SubmissionError(f"the sandbox could not start a worker for {what}: {exc}") from None
+            raise SubmissionError(
+                f"the sandbox could not start a worker for {what}: {exc}"
+            ) from None
         try:
             if self._seeded_for != direct.CURRENT_TEST:  # a new test: seed as the direct run does
                 self._exchange(worker, ("seed", SEED))
                 self._seeded_for = direct.CURRENT_TEST
             reply = self._exchange(worker, message)
         except (EOFError, ConnectionError, OSError) as exc:
-            raise SubmissionError(f"the submission's process ended while running {what}: "
-                                  f"{worker.end(kill=False)}") from exc
+            raise SubmissionError(
+                f"the submission's process ended during {what}: {worker.end(kill=False)}"
+            ) from exc
         except wire.WireError as exc:
             worker.end(kill=True)
-            raise SubmissionError(f"{what} returned something that is not plain data: {exc}") from None
+            raise SubmissionError(
+                f"{what} returned something that is not plain data: {exc}"
+            ) from None
         except BaseException as exc:
             # A timeout (or any interruption) mid-request: the worker's state is unknown.
             direct.note_timeout(exc)
@@ -458,8 +576,15 @@ class SandboxedSubmission:
             raise RemoteError(f"{name}: {message}{where}")
         return value
 
-    def _call(self, target, args, kwargs, what: str, step: str | None = None,
-              worker: StepWorker | None = None):
+    def _call(
+        self,
+        target,
+        args,
+        kwargs,
+        what: str,
+        step: str | None = None,
+        worker: StepWorker | None = None,
+    ):
         args, kwargs = self._encode(tuple(args)), self._encode(dict(kwargs))
         objects = _syncable(args, kwargs)
         # Pickling drops .grad; the worker sets these on its copies before the call.
@@ -505,7 +630,7 @@ def _apply_states(objects: list, states) -> None:
     """Copy the worker's final state of each tensor and module argument into the test's own."""
     if not isinstance(states, list) or len(states) != len(objects):
         return
-    for obj, state in zip(objects, states):
+    for obj, state in zip(objects, states, strict=True):
         if not isinstance(state, dict):
             continue
         with torch.no_grad():
@@ -514,11 +639,15 @@ def _apply_states(objects: list, states) -> None:
                 if data.shape == obj.shape:
                     obj.copy_(data)
                 grad = state.get("grad")
-                obj.grad = grad.to(obj.device, obj.dtype) if isinstance(grad, torch.Tensor) else None
+                obj.grad = (
+                    grad.to(obj.device, obj.dtype) if isinstance(grad, torch.Tensor) else None
+                )
             elif isinstance(obj, torch.nn.Module) and isinstance(state.get("state"), dict):
-                obj.load_state_dict({k: v for k, v in state["state"].items()
-                                     if isinstance(v, torch.Tensor)}, strict=False)
-                for module, training in zip(obj.modules(), state.get("training", [])):
+                obj.load_state_dict(
+                    {k: v for k, v in state["state"].items() if isinstance(v, torch.Tensor)},
+                    strict=False,
+                )
+                for module, training in zip(obj.modules(), state.get("training", []), strict=False):
                     module.training = bool(training)
                 grads = state.get("grads", {})
                 for name, param in obj.named_parameters():

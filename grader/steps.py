@@ -48,7 +48,9 @@ def resolve(names: list[str]) -> list[str]:
     """Full step names for user input like ``03``, ``step03`` or ``step03_normalization``."""
     chosen = []
     for name in names:
-        key = name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name
+        key = (
+            name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name
+        )
         matches = [s for s in STEPS if s == key or marker_name(s) == key]
         if not matches:
             raise ValueError(f"unknown step {name!r}; the steps are {', '.join(STEPS)}")

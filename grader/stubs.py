@@ -104,8 +104,11 @@ def _attach_functions(text: str, regions: list[Region], path: str) -> list[Regio
     for region in regions:
         # A function's span ends at its last statement, before a closing comment,
         # so test the region's first line of code.
-        first_code = next(i for i in range(region.begin + 1, region.end)
-                          if lines[i].strip() and not lines[i].strip().startswith("#"))
+        first_code = next(
+            i
+            for i in range(region.begin + 1, region.end)
+            if lines[i].strip() and not lines[i].strip().startswith("#")
+        )
         inside = [s for s in spans if s[0] < region.begin + 1 and first_code + 1 <= s[1]]
         if not inside:
             raise MarkerError(
@@ -168,5 +171,7 @@ def check(solutions: Path, exercises: Path) -> list[str]:
             problems.append(f"exercises/{name} is missing")
         elif path.read_text() != text:
             problems.append(f"exercises/{name} is out of date")
-    problems.extend(f"exercises/{n} has no source in solutions/" for n in sorted(present - set(generated)))
+    problems.extend(
+        f"exercises/{n} has no source in solutions/" for n in sorted(present - set(generated))
+    )
     return problems

@@ -57,8 +57,9 @@ def refuse_after_timeout() -> None:
     from _pytest.outcomes import Failed
 
     if _timed_out_in is not None and _timed_out_in == CURRENT_TEST:
-        raise Failed("Timeout: the submission already ran past this test's time limit",
-                     pytrace=False)
+        raise Failed(
+            "Timeout: the submission already ran past this test's time limit", pytrace=False
+        )
 
 
 def stage(path: Path, into: Path) -> Path:
@@ -198,6 +199,8 @@ class DirectSubmission:
         return StepModule(step, module)
 
     def close(self) -> None:
-        for name in [m for m in sys.modules if m == self._package or m.startswith(self._package + ".")]:
+        for name in [
+            m for m in sys.modules if m == self._package or m.startswith(self._package + ".")
+        ]:
             del sys.modules[name]
         shutil.rmtree(self._tmp, ignore_errors=True)

@@ -69,7 +69,9 @@ def recv(sock, trusted: bool):
     try:
         return torch.load(payload, weights_only=not trusted, map_location="cpu")
     except Exception as exc:  # noqa: BLE001 - any refusal of the unpickler
-        raise WireError(f"the answer is not plain data ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise WireError(
+            f"the answer is not plain data ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
 
 
 # --- worker side: any value to plain data ------------------------------------------
@@ -77,7 +79,8 @@ def recv(sock, trusted: bool):
 
 def to_plain(value, keep):
     """Plain data for ``value``; objects that are not data go through ``keep`` (-> handle dict)."""
-    from .figures import FigureData, to_plain as figure_to_plain
+    from .figures import FigureData
+    from .figures import to_plain as figure_to_plain
 
     value = figure_to_plain(value)
     if value is None or type(value) in (bool, int, float, str):
@@ -129,8 +132,10 @@ def from_plain(value, handle):
             return handle(value)
         if "__figure__" in value:
             fig = from_plain(value["__figure__"], handle)
-            return FigureData(suptitle=fig.get("suptitle", ""),
-                              axes=[AxesData(**ax) for ax in fig.get("axes", [])])
+            return FigureData(
+                suptitle=fig.get("suptitle", ""),
+                axes=[AxesData(**ax) for ax in fig.get("axes", [])],
+            )
         if "__repr__" in value:
             return value["__repr__"]
         return {k: from_plain(v, handle) for k, v in value.items()}

@@ -125,7 +125,12 @@ class Worker:
             originals = _syncable(raw_args, raw_kwargs)
             _set_grads(originals, grads or [])
             args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
-            if spec[0] == "kit" and args and isinstance(args[0], tuple) and args[0][:1] == ("step",):
+            if (
+                spec[0] == "kit"
+                and args
+                and isinstance(args[0], tuple)
+                and args[0][:1] == ("step",)
+            ):
                 args = (self.target(args[0]), *args[1:])  # a kit op on a step function
             result = self.target(spec)(*args, **kwargs)
             return self.plain(result), [_state(o) for o in originals]
@@ -163,7 +168,7 @@ def _set_grads(objects: list, grads: list) -> None:
     """Give the grader's tensors and modules their gradients (pickling drops ``.grad``)."""
     import torch
 
-    for obj, grad in zip(objects, grads):
+    for obj, grad in zip(objects, grads, strict=False):
         if isinstance(obj, torch.Tensor) and isinstance(grad, torch.Tensor):
             obj.grad = grad
         elif isinstance(obj, torch.nn.Module) and isinstance(grad, dict):
@@ -217,9 +222,19 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
         try:
             wire.send(sock, reply)
         except Exception as exc:  # noqa: BLE001 - e.g. a result torch cannot save
-            wire.send(sock, ("error", {"type": "WireError", "where": "",
-                                       "message": f"the result could not be sent back: {exc}"[:500]},
-                             "", ""))
+            wire.send(
+                sock,
+                (
+                    "error",
+                    {
+                        "type": "WireError",
+                        "where": "",
+                        "message": f"the result could not be sent back: {exc}"[:500],
+                    },
+                    "",
+                    "",
+                ),
+            )
 
 
 def _exit_description(status: int) -> str:

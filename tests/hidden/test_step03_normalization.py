@@ -22,8 +22,9 @@ def logits(shape, scale, seed=0):
 @pytest.mark.points(1)
 def test_normalize_vector(submission):
     a = torch.tensor([2.0, 3.0, 5.0], dtype=torch.float64)
-    out = checks.tensor(submission.step03_normalization.normalize(a), "normalize(a) for a of shape (3,)",
-                        shape=(3,))
+    out = checks.tensor(
+        submission.step03_normalization.normalize(a), "normalize(a) for a of shape (3,)", shape=(3,)
+    )
     checks.close(out, a / a.sum(), "normalize of a vector")
 
 
@@ -31,18 +32,24 @@ def test_normalize_vector(submission):
 @given(shape=shapes)
 def test_normalize_rows(submission, shape):
     a = torch.rand(*shape, dtype=torch.float64) + 0.01
-    out = checks.tensor(submission.step03_normalization.normalize(a), f"normalize of shape {shape}",
-                        shape=shape)
-    checks.close(out, a / a.sum(-1, keepdim=True),
-                 "normalize of a batch (each row must sum to 1 on its own)")
+    out = checks.tensor(
+        submission.step03_normalization.normalize(a), f"normalize of shape {shape}", shape=shape
+    )
+    checks.close(
+        out, a / a.sum(-1, keepdim=True), "normalize of a batch (each row must sum to 1 on its own)"
+    )
 
 
 @pytest.mark.points(3)
 @given(shape=shapes, scale=scales)
 def test_softmax_matches_torch(submission, shape, scale):
     x = logits(shape, scale)
-    out = checks.tensor(submission.step03_normalization.softmax(x), f"softmax of shape {shape}", shape=shape)
-    checks.close(out, torch.softmax(x, dim=-1), "softmax (each row on its own)", rtol=1e-6, atol=1e-9)
+    out = checks.tensor(
+        submission.step03_normalization.softmax(x), f"softmax of shape {shape}", shape=shape
+    )
+    checks.close(
+        out, torch.softmax(x, dim=-1), "softmax (each row on its own)", rtol=1e-6, atol=1e-9
+    )
 
 
 @pytest.mark.points(2)
@@ -61,35 +68,51 @@ def test_softmax_gradient(submission):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("magnitude", [1e3, 1e4])
 def test_softmax_stable_for_huge_logits(submission, magnitude):
-    x = torch.tensor([[magnitude, 0.0, -magnitude], [magnitude, magnitude, 0.0]], dtype=torch.float32)
-    out = checks.tensor(submission.step03_normalization.softmax(x),
-                        f"softmax of logits of magnitude {magnitude:g} (subtract the row max first)",
-                        shape=(2, 3))
-    checks.close(out, torch.softmax(x.double(), dim=-1), f"softmax at magnitude {magnitude:g}", atol=1e-6)
+    x = torch.tensor(
+        [[magnitude, 0.0, -magnitude], [magnitude, magnitude, 0.0]], dtype=torch.float32
+    )
+    out = checks.tensor(
+        submission.step03_normalization.softmax(x),
+        f"softmax of logits of magnitude {magnitude:g} (subtract the row max first)",
+        shape=(2, 3),
+    )
+    checks.close(
+        out, torch.softmax(x.double(), dim=-1), f"softmax at magnitude {magnitude:g}", atol=1e-6
+    )
 
 
 @pytest.mark.points(1)
 def test_softmax_without_library(submission):
     x = logits((3, 5), 2.0)
     checks.close(submission.step03_normalization.softmax(x), torch.softmax(x, -1), "softmax")
-    checks.without(submission.source(STEP), "softmax", {"softmax", "Softmax", "log_softmax"},
-                   "build it from torch.exp, a max and a sum")
+    checks.without(
+        submission.source(STEP),
+        "softmax",
+        {"softmax", "Softmax", "log_softmax"},
+        "build it from torch.exp, a max and a sum",
+    )
 
 
 @pytest.mark.points(2)
 @given(shape=shapes, scale=st.sampled_from([1.0, 100.0, 1e4]))
 def test_logsumexp_matches_torch(submission, shape, scale):
     x = logits(shape, scale)
-    out = checks.tensor(submission.step03_normalization.logsumexp(x), f"logsumexp of shape {shape}",
-                        shape=(shape[0], 1))
+    out = checks.tensor(
+        submission.step03_normalization.logsumexp(x),
+        f"logsumexp of shape {shape}",
+        shape=(shape[0], 1),
+    )
     checks.close(out, torch.logsumexp(x, dim=-1, keepdim=True), "logsumexp", rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.points(1)
 def test_logsumexp_without_library(submission):
     x = logits((3, 5), 2.0)
-    checks.close(submission.step03_normalization.logsumexp(x), torch.logsumexp(x, -1, keepdim=True),
-                 "logsumexp")
+    checks.close(
+        submission.step03_normalization.logsumexp(x),
+        torch.logsumexp(x, -1, keepdim=True),
+        "logsumexp",
+    )
     checks.without(submission.source(STEP), "logsumexp", {"logsumexp"}, "use the max trick")
 
 
@@ -97,14 +120,21 @@ def test_logsumexp_without_library(submission):
 @given(shape=shapes, scale=st.sampled_from([1.0, 100.0, 1e4]))
 def test_log_softmax_matches_torch(submission, shape, scale):
     x = logits(shape, scale)
-    out = checks.tensor(submission.step03_normalization.log_softmax(x), f"log_softmax of shape {shape}",
-                        shape=shape)
+    out = checks.tensor(
+        submission.step03_normalization.log_softmax(x), f"log_softmax of shape {shape}", shape=shape
+    )
     checks.close(out, torch.log_softmax(x, dim=-1), "log_softmax", rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.points(1)
 def test_log_softmax_without_library(submission):
     x = logits((3, 5), 2.0)
-    checks.close(submission.step03_normalization.log_softmax(x), torch.log_softmax(x, -1), "log_softmax")
-    checks.without(submission.source(STEP), "log_softmax", {"log_softmax", "LogSoftmax"},
-                   "compute x - logsumexp(x)")
+    checks.close(
+        submission.step03_normalization.log_softmax(x), torch.log_softmax(x, -1), "log_softmax"
+    )
+    checks.without(
+        submission.source(STEP),
+        "log_softmax",
+        {"log_softmax", "LogSoftmax"},
+        "compute x - logsumexp(x)",
+    )

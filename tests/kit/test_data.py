@@ -28,9 +28,29 @@ def test_all_70000_images_with_mnist_shapes_and_label_counts():
     assert mnist.train_images().dtype == np.uint8
     # The published MNIST label counts.
     assert np.bincount(mnist.train_labels()).tolist() == [
-        5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+        5923,
+        6742,
+        5958,
+        6131,
+        5842,
+        5421,
+        5918,
+        6265,
+        5851,
+        5949,
+    ]
     assert np.bincount(mnist.test_labels()).tolist() == [
-        980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
 
 
 def test_normalization_constants_match_the_data():
@@ -38,7 +58,11 @@ def test_normalization_constants_match_the_data():
     assert mnist.TRAIN_MEAN == pytest.approx(pixels.mean(), abs=1e-12)
     assert mnist.TRAIN_STD == pytest.approx(pixels.std(ddof=1), abs=1e-12)
     X, y = mnist.tensors("train")
-    assert X.shape == (60000, 784) and str(X.dtype) == "torch.float32" and str(y.dtype) == "torch.int64"
+    assert (
+        X.shape == (60000, 784)
+        and str(X.dtype) == "torch.float32"
+        and str(y.dtype) == "torch.int64"
+    )
     assert abs(X.mean().item()) < 1e-4 and abs(X.std().item() - 1) < 1e-4
 
 
@@ -86,7 +110,9 @@ def test_missing_or_corrupt_file_is_named_with_a_way_to_restore(tmp_path, monkey
     shutil.copytree(dataset.DATA_DIR, copy)
     (copy / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").unlink()
     fresh = _fresh_loader(monkeypatch, copy)
-    with pytest.raises(fresh.MNISTDataError, match="t10k-labels-idx1-ubyte is missing.*git checkout"):
+    with pytest.raises(
+        fresh.MNISTDataError, match="t10k-labels-idx1-ubyte is missing.*git checkout"
+    ):
         fresh.test_labels()
     images = copy / "MNIST" / "raw" / "t10k-images-idx3-ubyte"
     images.write_bytes(images.read_bytes()[:-1] + b"\x01")

@@ -27,19 +27,27 @@ def graded():
     """The reference (directly and sandboxed), the stubs and the independent submission,
     two at a time."""
     inventory = runner.collect_inventory(list(STEPS))
-    runs = {"solutions": (KIT_ROOT / "solutions", "off"), "exercises": (KIT_ROOT / "exercises", "off"),
-            "independent": (INDEPENDENT, "off")}
+    runs = {
+        "solutions": (KIT_ROOT / "solutions", "off"),
+        "exercises": (KIT_ROOT / "exercises", "off"),
+        "independent": (INDEPENDENT, "off"),
+    }
     if bwrap_problem() is None:
         runs["sandboxed"] = (KIT_ROOT / "solutions", "bwrap")
     with ThreadPoolExecutor(2) as pool:
-        entries = pool.map(lambda run: runner.grade_one(run[0], list(STEPS), inventory, threads=1,
-                                                        sandbox=run[1]), runs.values())
-    return dict(zip(runs, entries))
+        entries = pool.map(
+            lambda run: runner.grade_one(run[0], list(STEPS), inventory, threads=1, sandbox=run[1]),
+            runs.values(),
+        )
+    return dict(zip(runs, entries, strict=True))
 
 
 def _lost(entry: dict) -> dict:
-    return {step: [f"{t['name']}: {t['message'][:300]}" for t in s["tests"] if t["status"] != "passed"]
-            for step, s in entry["steps"].items() if s["score"] < s["max_score"]}
+    return {
+        step: [f"{t['name']}: {t['message'][:300]}" for t in s["tests"] if t["status"] != "passed"]
+        for step, s in entry["steps"].items()
+        if s["score"] < s["max_score"]
+    }
 
 
 def test_reference_gets_full_marks_on_every_step(graded):
@@ -52,15 +60,23 @@ def test_sandbox_judges_the_reference_exactly_as_the_direct_run(graded):
     if "sandboxed" not in graded:
         pytest.skip(f"no bubblewrap sandbox here: {bwrap_problem()}")
     direct, sandboxed = graded["solutions"], graded["sandboxed"]
-    statuses = {s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
-                for s, e in sandboxed["steps"].items()}
-    assert statuses == {s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
-                        for s, e in direct["steps"].items()}
+    statuses = {
+        s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
+        for s, e in sandboxed["steps"].items()
+    }
+    assert statuses == {
+        s: [(t["name"], t["status"], t["message"]) for t in e["tests"]]
+        for s, e in direct["steps"].items()
+    }
 
 
 def test_stubs_get_zero_on_every_step_and_every_test(graded):
-    passing = [f"{step}::{t['name']}" for step, s in graded["exercises"]["steps"].items()
-               for t in s["tests"] if t["status"] == "passed"]
+    passing = [
+        f"{step}::{t['name']}"
+        for step, s in graded["exercises"]["steps"].items()
+        for t in s["tests"]
+        if t["status"] == "passed"
+    ]
     assert not passing, f"hidden tests that pass on the stubs (bugs): {passing}"
     for step, s in graded["exercises"]["steps"].items():
         assert s["max_score"] > 0, f"{step} has no hidden tests"
@@ -68,14 +84,34 @@ def test_stubs_get_zero_on_every_step_and_every_test(graded):
 
 def test_independent_correct_submission_gets_full_marks(graded):
     entry = graded["independent"]
-    assert not _lost(entry), f"an independently written correct submission lost points: {_lost(entry)}"
+    assert not _lost(entry), (
+        f"an independently written correct submission lost points: {_lost(entry)}"
+    )
+
+
+@pytest.fixture(scope="module")
+def bug_results(tmp_path_factory):
+    """Every classic bug graded once: grouped by step (one inventory each), two at a time."""
+    tmp = tmp_path_factory.mktemp("bugs")
+    results = {}
+    for step in sorted({b.step for b in all_bugs()}):
+        bugs = [b for b in all_bugs() if b.step == step]
+        steps = dependents(step)
+        inventory = runner.collect_inventory(steps)
+        with ThreadPoolExecutor(2) as pool:
+            entries = pool.map(
+                lambda b, steps=steps, inventory=inventory: runner.grade_one(
+                    b.apply(tmp / b.step / b.name), steps, inventory, threads=1
+                ),
+                bugs,
+            )
+            results.update({(b.step, b.name): e for b, e in zip(bugs, entries, strict=True)})
+    return results
 
 
 @pytest.mark.parametrize("bug", all_bugs(), ids=lambda b: f"{b.step[:6]}-{b.name}")
-def test_classic_bug_loses_points_on_its_own_step_only(bug, tmp_path):
-    steps = dependents(bug.step)
-    entry = runner.grade_one(bug.apply(tmp_path / "buggy"), steps, runner.collect_inventory(steps))
-    lost = _lost(entry)
+def test_classic_bug_loses_points_on_its_own_step_only(bug, bug_results):
+    lost = _lost(bug_results[(bug.step, bug.name)])
     assert bug.step in lost, f"{bug.name} lost no points on {bug.step}"
     assert set(lost) == {bug.step}, f"{bug.name} also lost points elsewhere: {lost}"
 
@@ -83,7 +119,9 @@ def test_classic_bug_loses_points_on_its_own_step_only(bug, tmp_path):
 def test_visible_tests_all_fail_on_the_stubs_with_the_step_named():
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-rN"],
-        capture_output=True, text=True, cwd=KIT_ROOT,
+        capture_output=True,
+        text=True,
+        cwd=KIT_ROOT,
     )
     summary = proc.stdout.strip().splitlines()[-1]
     assert " passed" not in summary, f"a visible test passes on the stubs: {summary}"
@@ -98,6 +136,8 @@ def test_the_same_submission_gets_the_same_judgement_twice(tmp_path):
     steps = ["step07_train_loop", "step10_autoencoder"]
     inventory = runner.collect_inventory(steps)
     sandbox = "bwrap" if bwrap_problem() is None else "off"
-    first, second = (runner.grade_one(submission, steps, inventory, sandbox=sandbox) for _ in range(2))
+    first, second = (
+        runner.grade_one(submission, steps, inventory, sandbox=sandbox) for _ in range(2)
+    )
     assert first["steps"] == second["steps"]
     assert 0 < first["score"] < first["max_score"]

@@ -79,16 +79,42 @@ def batch(tmp_path_factory):
             (sub / name).write_text(text)
     out = tmp / "results.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "grader", "grade", str(folder), "--steps", "03", "04", "--jobs", "2",
-         "--sandbox", "require", "--timeout-cap", "10", "--json", str(out), "--quiet"],
-        capture_output=True, text=True, cwd=KIT_ROOT, timeout=1100,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            "grade",
+            str(folder),
+            "--steps",
+            "03",
+            "04",
+            "--jobs",
+            "2",
+            "--sandbox",
+            "require",
+            "--timeout-cap",
+            "10",
+            "--json",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=KIT_ROOT,
+        timeout=1100,
     )
     listener.close()
     leftovers = _processes_with(f"hostile-leftover-{marker}")
     document = json.loads(out.read_text())
-    yield {"proc": proc, "doc": document, "marker": marker, "connections": listener.connections,
-           "leftovers": leftovers, "folder": folder,
-           "subs": {s["name"]: s for s in document["submissions"]}}
+    yield {
+        "proc": proc,
+        "doc": document,
+        "marker": marker,
+        "connections": listener.connections,
+        "leftovers": leftovers,
+        "folder": folder,
+        "subs": {s["name"]: s for s in document["submissions"]},
+    }
     for line in leftovers:  # never leave them behind, even when the test fails
         os.kill(int(line.split()[0]), 9)
 
@@ -104,10 +130,19 @@ def test_hostile_code_earns_exactly_what_its_honest_code_earns(batch, case):
     sub = batch["subs"][case.name]
     step03, step04 = sub["steps"][STEP03], sub["steps"][STEP04]
     assert step04["score"] == step04["max_score"], f"step 04 was harmed: {step04['tests']}"
-    normalize_points = sum(t["max_score"] for t in step03["tests"] if t["name"].startswith("test_normalize"))
-    expected = {"full": step03["max_score"], "zero": 0.0,
-                "normalize": step03["max_score"] - normalize_points}[case.expect]
-    lost = [(t["name"], t["status"], t["message"][:200]) for t in step03["tests"] if t["status"] != "passed"]
+    normalize_points = sum(
+        t["max_score"] for t in step03["tests"] if t["name"].startswith("test_normalize")
+    )
+    expected = {
+        "full": step03["max_score"],
+        "zero": 0.0,
+        "normalize": step03["max_score"] - normalize_points,
+    }[case.expect]
+    lost = [
+        (t["name"], t["status"], t["message"][:200])
+        for t in step03["tests"]
+        if t["status"] != "passed"
+    ]
     assert step03["score"] == expected, f"{case.name}: {step03['score']} != {expected}; lost {lost}"
 
 
@@ -123,6 +158,9 @@ def test_nothing_escapes(batch):
 
 def test_nothing_of_the_sandbox_is_left_running(batch):
     out = subprocess.run(["ps", "-eo", "uid,args"], capture_output=True, text=True).stdout
-    workers = [line for line in out.splitlines()
-               if line.split()[0].isdigit() and 40000 <= int(line.split()[0]) < 60000]
+    workers = [
+        line
+        for line in out.splitlines()
+        if line.split()[0].isdigit() and 40000 <= int(line.split()[0]) < 60000
+    ]
     assert not workers, f"sandboxed workers still running: {workers}"

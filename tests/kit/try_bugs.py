@@ -23,8 +23,11 @@ def grade_bug(bug, tmp: Path) -> dict:
 
 
 def lost_steps(entry: dict) -> dict[str, str]:
-    return {step: f"{s['score']:g}/{s['max_score']:g}" for step, s in entry["steps"].items()
-            if s["score"] < s["max_score"]}
+    return {
+        step: f"{s['score']:g}/{s['max_score']:g}"
+        for step, s in entry["steps"].items()
+        if s["score"] < s["max_score"]
+    }
 
 
 if __name__ == "__main__":

@@ -34,8 +34,10 @@ class Bug:
         target = dest / f"{self.step}.py"
         text = target.read_text()
         if text.count(self.old) != 1:
-            raise ValueError(f"bug {self.name}: the text to replace occurs {text.count(self.old)} "
-                             f"times in {self.step}.py (must be exactly once)")
+            raise ValueError(
+                f"bug {self.name}: the text to replace occurs {text.count(self.old)} "
+                f"times in {self.step}.py (must be exactly once)"
+            )
         target.write_text(text.replace(self.old, self.new))
         return dest
 

@@ -46,99 +46,180 @@ WRONG = "return a"
 CASES = [
     Case("exits-at-import", "zero", at_import="import sys\nsys.exit(0)\n"),
     Case("hard-exits-at-import", "zero", at_import="import os\nos._exit(3)\n"),
-    Case("kills-its-parents-at-import", "zero", at_import=(
-        "import os, signal\n"
-        "for pid in (os.getppid(), 1, -1):\n"
-        "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
-        "os.killpg(0, signal.SIGKILL)\n")),
-    Case("signals-every-process-it-sees", "full", at_import=(
-        "import os, signal\n"
-        "for entry in os.listdir('/proc'):\n"
-        "    if entry.isdigit() and int(entry) not in (os.getpid(), 1):\n"
-        "        try:\n            os.kill(int(entry), signal.SIGTERM)\n"
-        "        except OSError:\n            pass\n")),
+    Case(
+        "kills-its-parents-at-import",
+        "zero",
+        at_import=(
+            "import os, signal\n"
+            "for pid in (os.getppid(), 1, -1):\n"
+            "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
+            "os.killpg(0, signal.SIGKILL)\n"
+        ),
+    ),
+    Case(
+        "signals-every-process-it-sees",
+        "full",
+        at_import=(
+            "import os, signal\n"
+            "for entry in os.listdir('/proc'):\n"
+            "    if entry.isdigit() and int(entry) not in (os.getpid(), 1):\n"
+            "        try:\n            os.kill(int(entry), signal.SIGTERM)\n"
+            "        except OSError:\n            pass\n"
+        ),
+    ),
     Case("sleeps-forever", "normalize", in_normalize="import time\ntime.sleep(10**6)\n"),
     Case("loops-forever", "normalize", in_normalize="while True:\n    pass\n"),
-    Case("allocates-far-beyond-the-limit", "normalize", in_normalize=(
-        "blob = torch.ones(2**36, dtype=torch.uint8)\nreturn blob\n")),
-    Case("grows-a-python-list-without-end", "normalize", in_normalize=(
-        "hoard = []\nwhile True:\n    hoard.append(bytearray(2**24))\n")),
-    Case("floods-stdout", "full", at_import=(
-        "import os, sys\n"
-        "for _ in range(300):\n    print('x' * 100_000)\n    sys.stderr.write('y' * 100_000)\n"
-        "os.write(1, b'z' * 10**7)\n"), in_normalize=(
-        "for _ in range(100):\n    print('flood ' * 10_000)\n" + NORMALIZE_BODY.strip())),
-    Case("ships-a-conftest-that-passes-everything", "normalize", in_normalize=WRONG, extra_files={
-        "conftest.py": (
-            "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
-            "def pytest_runtest_makereport(item, call):\n"
-            "    outcome = yield\n    report = outcome.get_result()\n"
-            "    report.outcome = 'passed'\n    report.longrepr = None\n"),
-        "sitecustomize.py": "import builtins\nbuiltins.HOSTILE = True\n",
-        "pytest.ini": "[pytest]\naddopts = -p no:grader\n"}),
-    Case("forges-result-lines", "normalize", in_normalize=WRONG, at_import=(
-        "import glob, json, os\n"
-        "line = json.dumps({'nodeid': 'x', 'when': 'call', 'status': 'passed', 'message': ''})\n"
-        "print(line)\n"
-        "for path in [os.environ.get('GRADER_RESULTS', '')] + glob.glob('/tmp/**/*.jsonl', "
-        "recursive=True) + glob.glob('/proc/*/fd/*'):\n"
-        "    try:\n        open(path, 'a').write(line + '\\n')\n    except OSError:\n        pass\n")),
-    Case("monkeypatches-comparisons", "normalize", in_normalize=WRONG, at_import=(
-        "import numpy, torch, torch.testing\n"
-        "torch.testing.assert_close = lambda *a, **k: None\n"
-        "torch.allclose = lambda *a, **k: True\n"
-        "torch.equal = lambda *a, **k: True\n"
-        "torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)\n"
-        "torch.isfinite = lambda t: torch.ones_like(t, dtype=torch.bool)\n"
-        "numpy.allclose = lambda *a, **k: True\n"
-        "numpy.testing.assert_allclose = lambda *a, **k: None\n")),
-    Case("returns-things-equal-to-anything", "normalize", at_import=(
-        "class Liar(torch.Tensor):\n"
-        "    def __eq__(self, other):\n        return True\n"
-        "    __ne__ = lambda self, other: False\n"
-        "class Anything(float):\n"
-        "    def __eq__(self, other):\n        return True\n"
-        "    __hash__ = float.__hash__\n"), in_normalize=(
-        "if a.dim() == 1:\n    return Anything(0.5)\n"
-        "return torch.zeros_like(a).as_subclass(Liar)\n")),
-    Case("answers-with-a-malicious-pickle", "zero", at_import=(
-        "import os, sys\n"
-        "class Evil:\n"
-        "    def __reduce__(self):\n"
-        "        return (os.system, ('touch /tmp/hostile-pwned-{marker}',))\n"
-        "sys.modules['grader.wire'].to_plain = lambda value, keep: Evil()\n")),
-    Case("returns-a-huge-answer", "normalize", in_normalize=(
-        "return torch.zeros(700 * 2**20, dtype=torch.uint8)\n")),
-    Case("returns-a-deeply-nested-answer", "normalize", in_normalize=(
-        "nest = []\nfor _ in range(100_000):\n    nest = [nest]\nreturn nest\n")),
-    Case("imports-the-reference-solution", "normalize", in_normalize=(
-        "import glob, importlib\n"
-        "for name in ('solutions.step03_normalization', 'tests.hidden'):\n"
-        "    try:\n        return importlib.import_module(name).normalize(a)\n"
-        "    except Exception:\n        pass\n"
-        "for root in ('/kit', '/work', '/root', '/tmp', '/home', '/srv'):\n"
-        "  for path in glob.glob(root + '/**/step03_normalization.py', recursive=True):\n"
-        "    namespace = {}\n    exec(open(path).read(), namespace)\n"
-        "    return namespace['normalize'](a)\n"
-        "return a\n")),
-    Case("writes-outside-its-folder", "full", at_import=(
-        "import os, pathlib\n"
-        "for target in [pathlib.Path(__file__).parent / 'pwned', pathlib.Path('/kit/grader/pwned'),\n"
-        "               pathlib.Path('{kit_root}/pwned-{marker}'), pathlib.Path.home() / 'pwned',\n"
-        "               pathlib.Path('/kit/data_cache/MNIST/raw/t10k-labels-idx1-ubyte')]:\n"
-        "    try:\n        target.write_text('{marker}')\n    except OSError:\n        pass\n"
-        .replace("{kit_root}", str(KIT_ROOT)))),
-    Case("opens-network-connections", "full", at_import=(
-        "import socket\n"
-        "for host in ('127.0.0.1', 'localhost'):\n"
-        "    try:\n        socket.create_connection((host, {port}), timeout=2).sendall(b'{marker}')\n"
-        "    except OSError:\n        pass\n")),
-    Case("leaves-processes-running", "full", at_import=(
-        "import os, subprocess, sys\n"
-        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(900)', "
-        "'hostile-leftover-{marker}'], start_new_session=True)\n"
-        "if os.fork() == 0:\n"
-        "    os.setsid()\n"
-        "    os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(900)', "
-        "'hostile-leftover-{marker}'])\n")),
+    Case(
+        "allocates-far-beyond-the-limit",
+        "normalize",
+        in_normalize=("blob = torch.ones(2**36, dtype=torch.uint8)\nreturn blob\n"),
+    ),
+    Case(
+        "grows-a-python-list-without-end",
+        "normalize",
+        in_normalize=("hoard = []\nwhile True:\n    hoard.append(bytearray(2**24))\n"),
+    ),
+    Case(
+        "floods-stdout",
+        "full",
+        at_import=(
+            "import os, sys\n"
+            "for _ in range(300):\n    print('x' * 100_000)\n    sys.stderr.write('y' * 100_000)\n"
+            "os.write(1, b'z' * 10**7)\n"
+        ),
+        in_normalize=(
+            "for _ in range(100):\n    print('flood ' * 10_000)\n" + NORMALIZE_BODY.strip()
+        ),
+    ),
+    Case(
+        "ships-a-conftest-that-passes-everything",
+        "normalize",
+        in_normalize=WRONG,
+        extra_files={
+            "conftest.py": (
+                "import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+                "def pytest_runtest_makereport(item, call):\n"
+                "    outcome = yield\n    report = outcome.get_result()\n"
+                "    report.outcome = 'passed'\n    report.longrepr = None\n"
+            ),
+            "sitecustomize.py": "import builtins\nbuiltins.HOSTILE = True\n",
+            "pytest.ini": "[pytest]\naddopts = -p no:grader\n",
+        },
+    ),
+    Case(
+        "forges-result-lines",
+        "normalize",
+        in_normalize=WRONG,
+        at_import=(
+            "import glob, json, os\n"
+            "line = json.dumps({'nodeid': 'x', 'when': 'call', 'status': 'passed', 'message': ''})\n"
+            "print(line)\n"
+            "for path in [os.environ.get('GRADER_RESULTS', '')] + glob.glob('/tmp/**/*.jsonl', "
+            "recursive=True) + glob.glob('/proc/*/fd/*'):\n"
+            "    try:\n        open(path, 'a').write(line + '\\n')\n    except OSError:\n        pass\n"
+        ),
+    ),
+    Case(
+        "monkeypatches-comparisons",
+        "normalize",
+        in_normalize=WRONG,
+        at_import=(
+            "import numpy, torch, torch.testing\n"
+            "torch.testing.assert_close = lambda *a, **k: None\n"
+            "torch.allclose = lambda *a, **k: True\n"
+            "torch.equal = lambda *a, **k: True\n"
+            "torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)\n"
+            "torch.isfinite = lambda t: torch.ones_like(t, dtype=torch.bool)\n"
+            "numpy.allclose = lambda *a, **k: True\n"
+            "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+        ),
+    ),
+    Case(
+        "returns-things-equal-to-anything",
+        "normalize",
+        at_import=(
+            "class Liar(torch.Tensor):\n"
+            "    def __eq__(self, other):\n        return True\n"
+            "    __ne__ = lambda self, other: False\n"
+            "class Anything(float):\n"
+            "    def __eq__(self, other):\n        return True\n"
+            "    __hash__ = float.__hash__\n"
+        ),
+        in_normalize=(
+            "if a.dim() == 1:\n    return Anything(0.5)\n"
+            "return torch.zeros_like(a).as_subclass(Liar)\n"
+        ),
+    ),
+    Case(
+        "answers-with-a-malicious-pickle",
+        "zero",
+        at_import=(
+            "import os, sys\n"
+            "class Evil:\n"
+            "    def __reduce__(self):\n"
+            "        return (os.system, ('touch /tmp/hostile-pwned-{marker}',))\n"
+            "sys.modules['grader.wire'].to_plain = lambda value, keep: Evil()\n"
+        ),
+    ),
+    Case(
+        "returns-a-huge-answer",
+        "normalize",
+        in_normalize=("return torch.zeros(700 * 2**20, dtype=torch.uint8)\n"),
+    ),
+    Case(
+        "returns-a-deeply-nested-answer",
+        "normalize",
+        in_normalize=("nest = []\nfor _ in range(100_000):\n    nest = [nest]\nreturn nest\n"),
+    ),
+    Case(
+        "imports-the-reference-solution",
+        "normalize",
+        in_normalize=(
+            "import glob, importlib\n"
+            "for name in ('solutions.step03_normalization', 'tests.hidden'):\n"
+            "    try:\n        return importlib.import_module(name).normalize(a)\n"
+            "    except Exception:\n        pass\n"
+            "for root in ('/kit', '/work', '/root', '/tmp', '/home', '/srv'):\n"
+            "  for path in glob.glob(root + '/**/step03_normalization.py', recursive=True):\n"
+            "    namespace = {}\n    exec(open(path).read(), namespace)\n"
+            "    return namespace['normalize'](a)\n"
+            "return a\n"
+        ),
+    ),
+    Case(
+        "writes-outside-its-folder",
+        "full",
+        at_import=(
+            "import os, pathlib\n"
+            "for target in [pathlib.Path(__file__).parent / 'pwned', pathlib.Path('/kit/grader/pwned'),\n"
+            "               pathlib.Path('{kit_root}/pwned-{marker}'), pathlib.Path.home() / 'pwned',\n"
+            "               pathlib.Path('/kit/data_cache/MNIST/raw/t10k-labels-idx1-ubyte')]:\n"
+            "    try:\n        target.write_text('{marker}')\n    except OSError:\n        pass\n".replace(
+                "{kit_root}", str(KIT_ROOT)
+            )
+        ),
+    ),
+    Case(
+        "opens-network-connections",
+        "full",
+        at_import=(
+            "import socket\n"
+            "for host in ('127.0.0.1', 'localhost'):\n"
+            "    try:\n        socket.create_connection((host, {port}), timeout=2).sendall(b'{marker}')\n"
+            "    except OSError:\n        pass\n"
+        ),
+    ),
+    Case(
+        "leaves-processes-running",
+        "full",
+        at_import=(
+            "import os, subprocess, sys\n"
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(900)', "
+            "'hostile-leftover-{marker}'], start_new_session=True)\n"
+            "if os.fork() == 0:\n"
+            "    os.setsid()\n"
+            "    os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(900)', "
+            "'hostile-leftover-{marker}'])\n"
+        ),
+    ),
 ]
