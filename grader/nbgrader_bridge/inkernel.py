@@ -69,8 +69,8 @@ def _silenced():
 
 def _stage(step: str, folder: Path, into: Path) -> Path:
     """A submission directory of step modules made from the notebooks."""
-    from .kit_notebook import find_notebook, module_source
     from ..steps import STEPS
+    from .kit_notebook import find_notebook, module_source
 
     into.mkdir(parents=True, exist_ok=True)
     for name in STEPS:
@@ -85,17 +85,44 @@ def _stage(step: str, folder: Path, into: Path) -> Path:
     return into
 
 
+def _data_dir(folder: Path) -> Path:
+    """The MNIST files: a ``data_cache`` above the notebook (the course's), else the kit's."""
+    for parent in [folder, *folder.parents]:
+        if (parent / "data_cache" / "MNIST" / "raw").is_dir():
+            return parent / "data_cache"
+    return KIT_ROOT / "data_cache"
+
+
+def _fresh_errors(direct_submission_class):
+    """The kit's direct submission, raising a new error each time a step cannot be used.
+
+    (Re-raising one cached exception object makes its traceback grow with every raise;
+    pytest then spends seconds formatting each later failure of that step.)
+    """
+    from ..submission import SubmissionError
+
+    class NotebookSubmission(direct_submission_class):
+        def __getattr__(self, step):
+            try:
+                return super().__getattr__(step)
+            except SubmissionError as exc:
+                raise SubmissionError(str(exc)) from None
+
+    return NotebookSubmission
+
+
 def notebook_submission(step: str):
     """The direct submission made from this kernel's notebook folder (cached per kernel)."""
     from ..submission import DirectSubmission
 
     folder = Path.cwd()
+    os.environ.setdefault("MNIST_DATA_DIR", str(_data_dir(folder)))
     notebook = folder / f"{step}.ipynb"
     stamp = notebook.stat().st_mtime_ns if notebook.is_file() else None
     key = (str(folder), step, stamp)
     if key not in _submissions:
         staged = _stage(step, folder, Path(tempfile.mkdtemp(prefix="kit-notebook-")) / "steps")
-        _submissions[key] = DirectSubmission(staged)
+        _submissions[key] = _fresh_errors(DirectSubmission)(staged)
     return _submissions[key]
 
 
@@ -105,6 +132,7 @@ class _Outcome:
     def __init__(self, submission):
         self.submission = submission
         self.result: tuple[str, str] | None = None
+        self.called = False
         self.problems: list[str] = []
 
     @pytest.hookimpl(trylast=True)
@@ -126,23 +154,36 @@ class _Outcome:
 
     def pytest_runtest_logreport(self, report):
         judged = getattr(report, "grader", None)
-        if judged is not None and (self.result is None or self.result[0] == "passed"):
+        if judged is None:
+            return
+        self.called |= report.when == "call"
+        if self.result is None or self.result[0] == "passed":
             self.result = judged
+
+    def outcome(self) -> tuple[str, str] | None:
+        """The kit's judgement; a test stopped before its call phase reported did not pass."""
+        if self.result is not None and self.result[0] == "passed" and not self.called:
+            return "error", "the test was interrupted before it finished"
+        return self.result
 
 
 def run_pytest(nodeid: str, submission) -> tuple[str, str]:
     """``(status, message)`` of one hidden test run in this process on ``submission``."""
     outcome = _Outcome(submission)
-    args = [str(KIT_ROOT / nodeid), "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
-            "-p", "no:cacheprovider", "--assert=plain", "-q", "--no-header",
+    # The runner's options; less the plugins that only cost time here (unraisableexception
+    # runs gc.collect() several times per session, which is slow with torch loaded).
+    args = [str(KIT_ROOT / nodeid), "--rootdir", str(KIT_ROOT),
+            "-c", str(KIT_ROOT / "pyproject.toml"),
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:doctest",
+            "-p", "no:pastebin", "--assert=plain", "-q", "--no-header",
             "-o", "console_output_style=classic", "--submission", str(submission.path)]
     path = list(sys.path)
     try:
         code = pytest.main(args, plugins=[outcome])
     finally:
         sys.path[:] = path
-    if outcome.result is not None:
-        return outcome.result
+    if outcome.outcome() is not None:
+        return outcome.outcome()
     detail = " ".join(outcome.problems)[-1500:] or f"pytest exit code {int(code)}"
     return "error", f"the hidden test {nodeid} could not be run: {detail}"
 

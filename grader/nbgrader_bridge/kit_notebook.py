@@ -198,20 +198,52 @@ def _cases(function) -> list[tuple[str, dict]]:
                     value = (value,)
                 else:
                     value = tuple(value)
-                new = dict(args, **dict(zip(names, value)))
+                new = dict(args, **dict(zip(names, value, strict=True)))
                 label = "-".join(str(v) for v in value)
                 expanded.append((f"{case_id}-{label}" if case_id else label, new))
         cases = expanded
     return cases
 
 
-def _fixture(name: str):
+class _Capsys:
+    """pytest's ``capsys`` for a notebook: what the test prints, read with ``readouterr()``."""
+
+    def __init__(self):
+        import collections
+        import io
+
+        self._result = collections.namedtuple("CaptureResult", "out err")
+        self._out, self._err, self._saved = io.StringIO(), io.StringIO(), None
+
+    def start(self):
+        self._saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self._out, self._err
+        return self
+
+    def stop(self):
+        if self._saved is not None:
+            sys.stdout, sys.stderr = self._saved
+            self._saved = None
+
+    def readouterr(self):
+        result = self._result(self._out.getvalue(), self._err.getvalue())
+        for stream in (self._out, self._err):
+            stream.seek(0)
+            stream.truncate()
+        return result
+
+
+def _fixture(name: str, cleanups: list):
     if name == "tmp_path":
         return Path(tempfile.mkdtemp(prefix="kit-visible-"))
     if name == "device":
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "capsys":
+        capsys = _Capsys()
+        cleanups.append(capsys.stop)
+        return capsys.start()
     raise LookupError(name)
 
 
@@ -230,25 +262,35 @@ def run_visible_tests(namespace: dict) -> None:
         wanted = list(inspect.signature(function).parameters)
         for case_id, args in _cases(function):
             label = f"{name}[{case_id}]" if case_id else name
+            cleanups: list = []
             try:
-                kwargs = {p: args[p] if p in args else _fixture(p) for p in wanted}
+                kwargs = {p: args[p] if p in args else _fixture(p, cleanups) for p in wanted}
             except LookupError as exc:
+                for cleanup in cleanups:
+                    cleanup()
                 print(f"SKIPPED {label}: needs the pytest fixture {exc}; run it with pytest")
                 continue
             _seed()
             try:
                 function(**kwargs)
             except NotImplementedError as exc:
-                failed.append(label)
-                print(f"FAILED  {label}: {exc}")
+                error = f"{exc}"
             except Exception as exc:  # the message is the lesson
-                failed.append(label)
                 where = traceback.extract_tb(exc.__traceback__)[-1]
-                message = str(exc).split("\nassert ")[0].strip() or f"assertion at line {where.lineno}"
-                print(f"FAILED  {label}: {type(exc).__name__}: {message}")
+                message = (str(exc).split("\nassert ")[0].strip()
+                           or f"assertion at line {where.lineno}")
+                error = f"{type(exc).__name__}: {message}"
             else:
+                error = None
+            finally:
+                for cleanup in cleanups:
+                    cleanup()
+            if error is None:
                 passed += 1
                 print(f"passed  {label}")
+            else:
+                failed.append(label)
+                print(f"FAILED  {label}: {error}")
     print(f"{passed} passed, {len(failed)} failed")
     if failed:
         raise VisibleTestsFailed(f"{len(failed)} visible test(s) failed: {', '.join(failed)}")

@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from ..stubs import BEGIN, END, find_regions
 from ..steps import marker_name
+from ..stubs import BEGIN, END, find_regions
 from .kit_notebook import VISIBLE_TESTS_MARK, is_test_cell
 
 _FROM_RELATIVE = re.compile(r"^(\s*)from\s+\.(mnist|step\d\d_\w+)(\s+import\b)")
@@ -209,9 +209,9 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
     if own:
         total = sum(t["points"] for t in own)
         cells.append(new_markdown_cell(
-            f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\nThe cells below are empty in your "
-            "copy: when your notebook is graded, each runs one hidden test of the kit on "
-            "your code and earns its points if the test passes.",
+            f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\n"
+            "The cells below are empty in your copy: when your notebook is graded, each "
+            "runs one hidden test of the kit on your code and earns its points if the test passes.",
             metadata=_meta(f"{marker}-hidden-intro", "intro")))
         for test in own:
             cells.append(new_code_cell(
