@@ -230,9 +230,20 @@ def _seed_everything():
 
 def _first_leaf(exc: BaseException) -> BaseException:
     """The first real exception inside the groups a property test may wrap it in."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        timeouts = [e for e in exc.exceptions if str(e).startswith("Timeout")]
-        exc = (timeouts or list(exc.exceptions))[0]
+    while True:
+        if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            leaves = [_unwrapped(e) for e in exc.exceptions]
+            timeouts = [e for e in leaves if str(e).startswith("Timeout")]
+            exc = (timeouts or leaves)[0]
+        else:
+            return _unwrapped(exc)
+
+
+def _unwrapped(exc: BaseException) -> BaseException:
+    """Hypothesis wraps a BaseException (a timeout, an exit) in a flaky-failure group
+    as a bare ``_WrappedBaseException`` whose cause is the real one."""
+    if type(exc).__name__ == "_WrappedBaseException" and exc.__cause__ is not None:
+        return exc.__cause__
     return exc
 
 

@@ -14,7 +14,9 @@ Isolation, strongest first:
   read-only view of only the Python install, the worker code, the data and the
   staged submission (no ``solutions/``, no ``tests/``, no output paths), its own
   PID namespace (it cannot see or signal the grader; everything it started dies
-  with it), and it runs as an unprivileged user id.
+  with it), and it runs as an unprivileged user id. The zygote is that
+  namespace's PID 1, which the kernel shields from signals sent inside it: a
+  worker that signals every process it can see ends only itself.
 - ``process``: a plain child process (used where bubblewrap is missing or
   cannot run); the grader says so once.
 
@@ -162,6 +164,7 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
         "--unshare-ipc",
         "--unshare-uts",
         "--unshare-cgroup-try",
+        "--as-pid-1",  # the zygote is PID 1: workers cannot kill it (see grader/worker.py)
         "--die-with-parent",
         "--new-session",
         "--chdir",
@@ -290,8 +293,14 @@ class Sandbox:
         return self.proc.poll() is None
 
     def _ask(self, line: str, fds: tuple = ()) -> str:
-        socket.send_fds(self.control, [line.encode()], list(fds))
-        answer = self.control_file.readline()
+        try:
+            socket.send_fds(self.control, [line.encode()], list(fds))
+            answer = self.control_file.readline()
+        except BaseException:
+            # Interrupted halfway (a test's timeout): question and answer are out of step
+            # now, so this sandbox is done; the next request starts a fresh one.
+            self.close()
+            raise
         if not answer:
             raise EOFError("the sandbox's zygote ended")
         return answer.strip()
@@ -314,6 +323,7 @@ class Sandbox:
             return "its sandbox ended"
 
     def close(self) -> None:
+        """Kill the sandbox (its PID namespace ends, and every process in it); idempotent."""
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -339,6 +349,10 @@ class StepWorker:
 def _builtin_exception(name: str):
     exc = getattr(builtins, name, None)
     return exc if isinstance(exc, type) and issubclass(exc, Exception) else None
+
+
+class SandboxUnavailable(SubmissionError):
+    """The grader could not get a worker: its failure, not the submission's (never cached)."""
 
 
 class RemoteError(Exception):
@@ -429,6 +443,8 @@ class SandboxedSubmission:
             try:
                 self._request(("import", step), f"the import of {step}.py", step=step)
                 self._imported[step] = None
+            except SandboxUnavailable:
+                raise  # this test's loss only; the next one tries the import again
             except SubmissionError as exc:
                 self._imported[step] = SubmissionError(f"{step}.py failed to import: {exc}")
             except RemoteError as exc:
@@ -515,7 +531,15 @@ class SandboxedSubmission:
         if self._worker is None or self._worker.ended is not None or step != self._worker_step:
             if self._worker is not None:
                 self._worker.end(kill=True)
-            self._worker, self._worker_step, self._seeded_for = self._sandbox.fork(), step, None
+            self._worker = None
+            try:
+                fresh = self._sandbox.fork()
+            except (EOFError, OSError, ValueError):
+                # The zygote ended between two requests: one fresh sandbox, one more try.
+                self._sandbox.close()
+                self.warm()
+                fresh = self._sandbox.fork()
+            self._worker, self._worker_step, self._seeded_for = fresh, step, None
         return self._worker
 
     def _exchange(self, worker: StepWorker, message):
@@ -530,9 +554,8 @@ class SandboxedSubmission:
         direct.refuse_after_timeout()
         try:
             worker = self._worker_for(step, worker)
-        except (EOFError, OSError, ValueError) as exc:
-            self.warm()
-            raise SubmissionError(
+        except (EOFError, OSError, ValueError, RuntimeError) as exc:
+            raise SandboxUnavailable(
                 f"the sandbox could not start a worker for {what}: {exc}"
             ) from None
         try:

@@ -247,22 +247,63 @@ def _exit_description(status: int) -> str:
     return f"it exited with code {os.WEXITSTATUS(status)}"
 
 
+# Exit statuses of children reaped before anyone asked (see _collect).
+_ended: dict[int, int] = {}
+
+
+def _collect() -> None:
+    """Reap every child that has ended, workers and orphans alike.
+
+    As PID 1 of the sandbox the zygote inherits whatever a worker left behind
+    (daemons, double forks); unreaped, those would count against the process limit.
+    """
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _ended[pid] = status
+
+
 def _reap(pid: int) -> str:
     """Wait briefly for a worker to end (kill it if it does not); how it ended."""
     import signal
     import time
 
     for _ in range(20):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return _exit_description(status)
+        _collect()
+        if pid in _ended:
+            return _exit_description(_ended.pop(pid))
         time.sleep(0.05)
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    os.waitpid(pid, 0)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        _ended.pop(pid, None)
     return "it stopped answering and was stopped"
+
+
+def _shield() -> None:
+    """Keep workers (the same user) from reaching into the zygote.
+
+    In the bubblewrap sandbox the zygote is PID 1 of its PID namespace, and the
+    kernel delivers to PID 1 only the signals it handles: with every handler at
+    its default, a worker's kill(1, ...) or kill(-1, ...) does nothing. Not
+    dumpable: a worker cannot ptrace it or write its memory through /proc.
+    """
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Python's KeyboardInterrupt handler
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass  # not Linux: the plain-process isolation has no such shield anyway
 
 
 def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
@@ -278,6 +319,7 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
     from . import figures, kit_ops, wire  # noqa: F401
 
     torch.set_num_threads(threads)
+    _shield()
     control.sendall(b"ready\n")
     while True:
         try:
@@ -286,6 +328,7 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
             return
         if not message:
             return
+        _collect()
         request = message.decode().split()
         if request[0] == "fork" and fds:
             pid = os.fork()
