@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import runner
+from . import results, runner
 from .steps import STEPS
 
 MAX_STEP_FILE = 1 * 2**20  # a step file in a zip larger than this is skipped
@@ -32,9 +32,10 @@ class Submission:
     name: str
     path: Path  # a directory of step files
     origin: str  # what the user gave (directory or zip)
+    problem: str | None = None  # why it cannot be graded at all (an unreadable zip)
 
 
-def _is_submission_dir(path: Path) -> bool:
+def is_submission_dir(path: Path) -> bool:
     return any(_STEP_FILE.match(p.name) for p in path.iterdir() if p.is_file())
 
 
@@ -64,12 +65,17 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     def add(path: Path) -> None:
         if path.suffix == ".zip" and path.is_file():
             target = scratch / f"{len(found):05d}-{path.stem}"
-            found.append(Submission(path.stem, extract_zip(path, target), str(path)))
+            try:
+                found.append(Submission(path.stem, extract_zip(path, target), str(path)))
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+                target.mkdir(parents=True, exist_ok=True)
+                problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
+                found.append(Submission(path.stem, target, str(path), problem))
         elif path.is_dir():
             found.append(Submission(path.resolve().name, path.resolve(), str(path)))
 
     for path in paths:
-        if path.is_dir() and not _is_submission_dir(path):
+        if path.is_dir() and not is_submission_dir(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() or p.suffix == ".zip")
             if children:
                 for child in children:
@@ -82,9 +88,32 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
         count = seen.get(sub.name, 0)
         seen[sub.name] = count + 1
         unique.append(
-            sub if not count else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin)
+            sub
+            if not count
+            else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin, sub.problem)
         )
     return unique
+
+
+def unwritable(files: list[Path], folders_or_files: list[Path] = ()) -> list[str]:
+    """Output paths that cannot be written, found before grading rather than after it.
+
+    ``files`` must not be directories; ``folders_or_files`` may be either (a report
+    that becomes a folder of files when there are several submissions).
+    """
+    problems = []
+    for path in [*files, *folders_or_files]:
+        if path in files and path.is_dir():
+            problems.append(f"{path} (a directory; give a file name)")
+            continue
+        probe = path.parent / f".{path.name}.probe"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            problems.append(f"{path} ({exc.strerror or exc})")
+    return problems
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -138,15 +167,20 @@ def grade_all(
     lock = threading.Lock()
 
     def one(sub: Submission) -> dict:
-        entry = runner.grade_one(
-            sub.path,
-            steps,
-            inventory,
-            threads,
-            sandbox=sandbox,
-            name=sub.name,
-            timeout_cap=timeout_cap,
-        )
+        if sub.problem:  # every test scores 0 with the reason, nothing runs
+            entry = results.submission_entry(
+                sub.name, str(sub.path), inventory, {}, steps, sub.problem
+            )
+        else:
+            entry = runner.grade_one(
+                sub.path,
+                steps,
+                inventory,
+                threads,
+                sandbox=sandbox,
+                name=sub.name,
+                timeout_cap=timeout_cap,
+            )
         with lock:
             done[str(sub.path)] = entry
             if out is not None:

@@ -119,6 +119,12 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error("--jobs must be at least 1")
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
+    cannot = batch.unwritable(
+        [p for p in (args.json, args.junit, args.csv) if p],
+        [p for p in (args.gradescope, args.classroom) if p],
+    )
+    if cannot:
+        return _usage_error(f"cannot write the output: {', '.join(cannot)}")
     sandbox = args.sandbox
     if sandbox != "off":
         try:

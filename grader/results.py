@@ -81,24 +81,34 @@ def _cell(score: float, max_score: float) -> str:
     return f"{score:g}/{max_score:g}"
 
 
+# Beyond this many submissions the table turns: one row per submission (a class fits).
+WIDE_TABLE = 4
+
+
 def table(document: dict) -> str:
-    """Steps down, submissions across, score/max in each cell, totals last."""
+    """Score/max of every step and the total: steps down and submissions across for a
+    few submissions; one row per submission for a batch."""
     subs = document["submissions"]
     steps = [s for s in STEPS if any(s in sub["steps"] for sub in subs)]
+
+    def cell(sub: dict, step: str) -> str:
+        entry = sub["steps"].get(step)
+        return _cell(entry["score"], entry["max_score"]) if entry else "-"
+
+    if len(subs) > WIDE_TABLE:
+        rows = [["submission", *(f"step{s[4:6]}" for s in steps), "total"]]
+        rows += [
+            [sub["name"], *(cell(sub, s) for s in steps), _cell(sub["score"], sub["max_score"])]
+            for sub in subs
+        ]
+        return _layout(rows, rule_before_last=False)
     rows = [["step", *(sub["name"] for sub in subs)]]
-    for step in steps:
-        rows.append(
-            [
-                step,
-                *(
-                    _cell(sub["steps"][step]["score"], sub["steps"][step]["max_score"])
-                    if step in sub["steps"]
-                    else "-"
-                    for sub in subs
-                ),
-            ]
-        )
+    rows += [[step, *(cell(sub, step) for sub in subs)] for step in steps]
     rows.append(["total", *(_cell(sub["score"], sub["max_score"]) for sub in subs)])
+    return _layout(rows, rule_before_last=True)
+
+
+def _layout(rows: list[list[str]], rule_before_last: bool) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(
@@ -108,5 +118,6 @@ def table(document: dict) -> str:
         for row in rows
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.insert(len(lines) - 1, "-" * len(lines[0]))
+    if rule_before_last:
+        lines.insert(len(lines) - 1, "-" * len(lines[0]))
     return "\n".join(lines)

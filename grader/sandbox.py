@@ -71,24 +71,12 @@ def bwrap_problem() -> str | None:
     for tool in ("bwrap", "prlimit", "setpriv"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (Debian: apt-get install bubblewrap util-linux)"
-    probe = subprocess.run(
-        [
-            "bwrap",
-            "--ro-bind",
-            "/",
-            "/",
-            "--unshare-net",
-            "--unshare-pid",
-            "--die-with-parent",
-            "--proc",
-            "/proc",
-            "--dev",
-            "/dev",
-            "true",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    # The very command a worker gets (binds, namespaces, user switch), running `true`.
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
+        empty = Path(tmp)
+        os.chmod(empty, 0o755)
+        command = bwrap_args(empty, empty, Limits(), 40000, {}) + ["true"]
+        probe = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if probe.returncode != 0:
         return f"bwrap cannot create a sandbox here: {probe.stderr.strip()[:200]}"
     return None
@@ -173,6 +161,10 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
     ]
     for key, value in env.items():
         args += ["--setenv", key, value]
+    if os.geteuid() != 0:
+        # Not root: bubblewrap runs unprivileged in a user namespace of its own and drops
+        # every capability itself; there is no other user id to switch to.
+        return [*args, "--unshare-user", "--disable-userns", "--"]
     args += [
         "--",
         "setpriv",

@@ -160,3 +160,28 @@ def test_submission_files_other_than_steps_are_ignored(tmp_path):
     grade(folder, "--steps", "03", "--json", out)
     step = json.loads(out.read_text())["submissions"][0]["steps"][STEP03]
     assert 0 < step["score"] < step["max_score"]
+
+
+def test_an_unwritable_output_is_a_usage_error_before_any_grading(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = grade(KIT_ROOT / "solutions", "--steps", "03", "--json", blocker / "r.json")
+    assert proc.returncode == 2
+    assert "cannot write the output" in proc.stderr and "r.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = grade(KIT_ROOT / "solutions", "--steps", "03", "--csv", tmp_path)
+    assert proc.returncode == 2 and "a directory" in proc.stderr
+
+
+def test_an_unreadable_zip_scores_zero_and_the_rest_is_graded(tmp_path):
+    bad = tmp_path / "carol.zip"
+    bad.write_bytes(b"this is not a zip archive")
+    good = submission_with(tmp_path, "dave", {f"{STEP03}.py": reference(STEP03)})
+    out = tmp_path / "r.json"
+    proc = grade(bad, good, "--steps", "03", "--json", out)
+    assert proc.returncode == 1
+    carol, dave = json.loads(out.read_text())["submissions"]
+    assert carol["name"] == "carol" and carol["score"] == 0 and carol["max_score"] > 0
+    messages = [t["message"] for t in carol["steps"][STEP03]["tests"]]
+    assert all("could not be read as a zip" in m for m in messages), messages
+    assert dave["score"] == dave["max_score"] > 0

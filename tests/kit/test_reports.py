@@ -21,39 +21,64 @@ ANSI = "ImportError: no module torch\x1b[0m"
 
 
 def _test(name, status, points, message=""):
-    return {"name": name, "score": points if status == "passed" else 0.0, "max_score": points,
-            "status": status, "message": message}
+    return {
+        "name": name,
+        "score": points if status == "passed" else 0.0,
+        "max_score": points,
+        "status": status,
+        "message": message,
+    }
 
 
 def _step(*tests):
-    return {"score": sum(t["score"] for t in tests),
-            "max_score": sum(t["max_score"] for t in tests), "tests": list(tests)}
+    return {
+        "score": sum(t["score"] for t in tests),
+        "max_score": sum(t["max_score"] for t in tests),
+        "tests": list(tests),
+    }
 
 
 def _submission(name, steps):
-    return {"name": name, "path": f"/subs/{name}", "steps": steps,
-            "score": sum(s["score"] for s in steps.values()),
-            "max_score": sum(s["max_score"] for s in steps.values())}
+    return {
+        "name": name,
+        "path": f"/subs/{name}",
+        "steps": steps,
+        "score": sum(s["score"] for s in steps.values()),
+        "max_score": sum(s["max_score"] for s in steps.values()),
+    }
 
 
 @pytest.fixture
 def document():
-    alice = _submission("alice", {
-        S03: _step(_test("test_softmax_sums_to_one", "passed", 2.0),
-                   _test("test_softmax_stable", "failed", 1.5, SECRET + "\nsecond line"),
-                   _test("test_normalize_shape", "error", 1.0, ANSI),
-                   _test("test_big_batch", "timeout", 0.5, "ran past 60 s")),
-        S04: _step(_test("test_one_hot", "passed", 1.0),
-                   _test("test_nll <&> \"quoted\"", "passed", 2.0)),
-    })
-    bob = _submission("=bob", {
-        S03: _step(_test("test_softmax_sums_to_one", "error", 2.0, MISSING),
-                   _test("test_softmax_stable", "error", 1.5, MISSING),
-                   _test("test_normalize_shape", "error", 1.0, MISSING),
-                   _test("test_big_batch", "error", 0.5, MISSING)),
-        S04: _step(_test("test_one_hot", "failed", 1.0, "x" * 5000),
-                   _test("test_nll <&> \"quoted\"", "passed", 2.0)),
-    })
+    alice = _submission(
+        "alice",
+        {
+            S03: _step(
+                _test("test_softmax_sums_to_one", "passed", 2.0),
+                _test("test_softmax_stable", "failed", 1.5, SECRET + "\nsecond line"),
+                _test("test_normalize_shape", "error", 1.0, ANSI),
+                _test("test_big_batch", "timeout", 0.5, "ran past 60 s"),
+            ),
+            S04: _step(
+                _test("test_one_hot", "passed", 1.0), _test('test_nll <&> "quoted"', "passed", 2.0)
+            ),
+        },
+    )
+    bob = _submission(
+        "=bob",
+        {
+            S03: _step(
+                _test("test_softmax_sums_to_one", "error", 2.0, MISSING),
+                _test("test_softmax_stable", "error", 1.5, MISSING),
+                _test("test_normalize_shape", "error", 1.0, MISSING),
+                _test("test_big_batch", "error", 0.5, MISSING),
+            ),
+            S04: _step(
+                _test("test_one_hot", "failed", 1.0, "x" * 5000),
+                _test('test_nll <&> "quoted"', "passed", 2.0),
+            ),
+        },
+    )
     doc = {"kit_version": "0.1.0", "submissions": [alice, bob]}
     results.validate(doc)
     return doc
@@ -64,6 +89,7 @@ def _all_tests(sub):
 
 
 # ------------------------------------------------------------------------------------ Gradescope
+
 
 def test_gradescope_structure_and_totals(document):
     out = reports.gradescope(document)
@@ -118,13 +144,18 @@ def test_gradescope_second_submission_and_truncation(document):
 
 # ------------------------------------------------------------------------------------ JUnit
 
+
 def test_junit_parses_back_with_counts_and_properties(document):
     text = reports.junit(document)
     root = ET.fromstring(text.encode())
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == [
-        f"alice.{S03}", f"alice.{S04}", f"=bob.{S03}", f"=bob.{S04}"]
+        f"alice.{S03}",
+        f"alice.{S04}",
+        f"=bob.{S03}",
+        f"=bob.{S04}",
+    ]
     total = sum(len(_all_tests(s)) for s in document["submissions"])
     assert int(root.get("tests")) == len(list(root.iter("testcase"))) == total
     assert int(root.get("failures")) == 2 and int(root.get("errors")) == 6
@@ -132,8 +163,13 @@ def test_junit_parses_back_with_counts_and_properties(document):
     alice03 = suites[0]
     assert (alice03.get("tests"), alice03.get("failures"), alice03.get("errors")) == ("4", "1", "2")
     suite_props = {p.get("name"): p.get("value") for p in alice03.find("properties")}
-    assert suite_props == {"submission": "alice", "step": S03, "points": "2",
-                           "max_points": "5", "kit_version": "0.1.0"}
+    assert suite_props == {
+        "submission": "alice",
+        "step": S03,
+        "points": "2",
+        "max_points": "5",
+        "kit_version": "0.1.0",
+    }
     cases = alice03.findall("testcase")
     assert all(c.get("classname") == f"alice.{S03}" for c in cases)
     passed, failed, errored, timed_out = cases
@@ -150,10 +186,16 @@ def test_junit_parses_back_with_counts_and_properties(document):
 
     # points add up to the document's totals
     for sub in document["submissions"]:
-        cases = [c for s in suites if s.get("name").startswith(sub["name"] + ".")
-                 for c in s.findall("testcase")]
-        points = sum(float({p.get("name"): p.get("value")
-                            for p in c.find("properties")}["points"]) for c in cases)
+        cases = [
+            c
+            for s in suites
+            if s.get("name").startswith(sub["name"] + ".")
+            for c in s.findall("testcase")
+        ]
+        points = sum(
+            float({p.get("name"): p.get("value") for p in c.find("properties")}["points"])
+            for c in cases
+        )
         assert points == sub["score"]
 
 
@@ -164,6 +206,7 @@ def test_junit_escapes_names(document):
 
 
 # ------------------------------------------------------------------------------------ CSV
+
 
 def test_csv_parses_back(document):
     rows = list(csv.reader(io.StringIO(reports.csv_table(document))))
@@ -191,6 +234,7 @@ def test_csv_fractional_scores_and_missing_steps(document):
 
 # ------------------------------------------------------------------------------------ Classroom
 
+
 def test_classroom_fields(document):
     out = reports.classroom(document)
     json.dumps(out)
@@ -202,8 +246,17 @@ def test_classroom_fields(document):
     assert len(out["tests"]) == len(_all_tests(alice))
     assert [t["status"] for t in out["tests"]] == ["pass", "fail", "error", "error", "pass", "pass"]
     for test in out["tests"]:
-        assert set(test) == {"name", "status", "message", "test_code", "filename", "line_no",
-                             "duration", "score", "task_id"}
+        assert set(test) == {
+            "name",
+            "status",
+            "message",
+            "test_code",
+            "filename",
+            "line_no",
+            "duration",
+            "score",
+            "task_id",
+        }
         assert test["test_code"] == "" and test["filename"] == ""
         assert test["line_no"] == 0 and test["duration"] == 0
         assert test["task_id"] in (3, 4)
@@ -229,3 +282,29 @@ def test_classroom_overall_status(document):
     alice["steps"] = {S04: alice["steps"][S04]}
     alice["score"], alice["max_score"] = 3.0, 3.0
     assert reports.classroom(passing)["status"] == "pass"
+
+
+def test_the_score_table_turns_for_a_class(document):
+    def cell(entry):
+        return f"{entry['score']:g}/{entry['max_score']:g}"
+
+    alice, bob = document["submissions"]
+    few = results.table(document).splitlines()
+    assert few[0].split() == ["step", "alice", "=bob"]
+    assert few[2].split() == [S03, cell(alice["steps"][S03]), cell(bob["steps"][S03])]
+    assert few[-1].split() == ["total", cell(alice), cell(bob)]
+    many = copy.deepcopy(document)
+    many["submissions"] = [
+        {**copy.deepcopy(sub), "name": f"{sub['name']}{i}"}
+        for i in range(3)
+        for sub in document["submissions"]
+    ]
+    lines = results.table(many).splitlines()
+    assert lines[0].split() == ["submission", "step03", "step04", "total"]
+    assert len(lines) == 2 + 6
+    assert lines[2].split() == [
+        "alice0",
+        cell(alice["steps"][S03]),
+        cell(alice["steps"][S04]),
+        cell(alice),
+    ]

@@ -67,6 +67,26 @@ CASES = [
             "        except OSError:\n            pass\n"
         ),
     ),
+    Case(
+        "sigkills-everything-it-can",
+        "full",
+        at_import=(
+            "import os, signal\n"
+            "for target in (-1, 1, os.getppid()):\n"
+            "    try:\n        os.kill(target, signal.SIGKILL)\n    except OSError:\n        pass\n"
+        ),
+    ),
+    Case(
+        "ptraces-its-parent",
+        "full",
+        at_import=(
+            "import ctypes, os\n"
+            "libc = ctypes.CDLL(None)\n"
+            "libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]\n"
+            "libc.ptrace(16, os.getppid(), None, None)  # PTRACE_ATTACH: would stop it for good\n"
+            "try:\n    open(f'/proc/{os.getppid()}/mem', 'wb')\nexcept OSError:\n    pass\n"
+        ),
+    ),
     Case("sleeps-forever", "normalize", in_normalize="import time\ntime.sleep(10**6)\n"),
     Case("loops-forever", "normalize", in_normalize="while True:\n    pass\n"),
     Case(
