@@ -43,7 +43,7 @@ def points_of(item: pytest.Item) -> float | None:
 def _hypothesis_profile() -> None:
     """Property tests: the same examples every run, no per-example deadline."""
     try:
-        from hypothesis import HealthCheck, settings
+        from hypothesis import HealthCheck, Phase, settings
     except ImportError:
         return
     settings.register_profile(
@@ -52,6 +52,9 @@ def _hypothesis_profile() -> None:
         deadline=None,
         max_examples=25,
         database=None,
+        report_multiple_bugs=False,  # one failure decides a test; stop looking for more
+        # Shrunk examples make clearer messages; the explain phase only adds notes we drop.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     settings.load_profile("kit")

@@ -316,6 +316,13 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the sandbox (its PID namespace ends, and every process in it); idempotent."""
+        # Its PID 1 (the zygote) first, from outside, where the kernel's shield does not
+        # apply: the namespace ends with it, whatever state its processes are in.
+        for pid in [*_children(self.proc.pid), self.proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -323,6 +330,15 @@ class Sandbox:
         self.proc.wait()
         self.control_file.close()
         self.control.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of a process (Linux), or none where /proc cannot tell."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
 
 
 @dataclass
@@ -349,6 +365,14 @@ class SandboxUnavailable(SubmissionError):
 
 class RemoteError(Exception):
     """An exception raised by submission code in the worker (type, message, place)."""
+
+
+@cache
+def _remote_type(builtin: type) -> type:
+    """``ValueError`` raised in the worker arrives as one class that is both a ValueError
+    and a RemoteError: always the same class, as in one process (hypothesis tells
+    failures apart by their type; a new class per call looked like endless new bugs)."""
+    return type(builtin.__name__, (builtin, RemoteError), {})
 
 
 class RemoteObject:
@@ -587,7 +611,7 @@ class SandboxedSubmission:
                 raise SubmissionError(f"{what}: {message}")
             exc_type = _builtin_exception(name)
             if exc_type is not None and exc_type not in (SystemExit, KeyboardInterrupt):
-                raise type(name, (exc_type, RemoteError), {})(f"{message}{where}")
+                raise _remote_type(exc_type)(f"{message}{where}")
             raise RemoteError(f"{name}: {message}{where}")
         return value
 

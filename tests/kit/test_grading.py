@@ -28,15 +28,19 @@ def graded():
     two at a time."""
     inventory = runner.collect_inventory(list(STEPS))
     runs = {
-        "solutions": (KIT_ROOT / "solutions", "off"),
-        "exercises": (KIT_ROOT / "exercises", "off"),
-        "independent": (INDEPENDENT, "off"),
+        "solutions": (KIT_ROOT / "solutions", "off", 1),
+        "exercises": (KIT_ROOT / "exercises", "off", 1),
+        "independent": (INDEPENDENT, "off", 1),
     }
     if bwrap_problem() is None:
-        runs["sandboxed"] = (KIT_ROOT / "solutions", "bwrap")
+        # Two torch threads: a worker forked from a zygote whose thread pool had started
+        # would deadlock on its first parallel operation (never with one thread).
+        runs["sandboxed"] = (KIT_ROOT / "solutions", "bwrap", 2)
     with ThreadPoolExecutor(2) as pool:
         entries = pool.map(
-            lambda run: runner.grade_one(run[0], list(STEPS), inventory, threads=1, sandbox=run[1]),
+            lambda run: runner.grade_one(
+                run[0], list(STEPS), inventory, threads=run[2], sandbox=run[1]
+            ),
             runs.values(),
         )
     return dict(zip(runs, entries, strict=True))
