@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from submission_files import reference, submission_with
 
 from grader import results
 from grader.steps import STEPS
@@ -22,18 +23,6 @@ def grade(*args: str) -> subprocess.CompletedProcess:
         text=True,
         cwd=KIT_ROOT,
     )
-
-
-def submission_with(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
-    folder = tmp_path / name
-    folder.mkdir()
-    for file, text in files.items():
-        (folder / file).write_text(text)
-    return folder
-
-
-def reference(step: str) -> str:
-    return (KIT_ROOT / "solutions" / f"{step}.py").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import pytest
 
 pytest.importorskip("nbgrader")
 
+from submission_files import reference, submission_with  # noqa: E402
+
 from grader import results, runner  # noqa: E402
 from grader.nbgrader_bridge import ASSIGNMENT, MANIFEST, notebooks  # noqa: E402
 from grader.nbgrader_bridge.build import build  # noqa: E402
@@ -30,22 +32,10 @@ STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 STEPS = [STEP03, STEP04]
 
 
-def reference(step: str) -> str:
-    return (SOLUTIONS / f"{step}.py").read_text()
-
-
 def edited(step: str, old: str, new: str) -> str:
     text = reference(step)
     assert text.count(old) == 1, f"the reference {step}.py changed: update this test's edit"
     return text.replace(old, new)
-
-
-def folder(root: Path, name: str, files: dict[str, str]) -> Path:
-    path = root / name
-    path.mkdir()
-    for file, text in files.items():
-        (path / file).write_text(text)
-    return path
 
 
 def scores(entry: dict) -> dict:
@@ -65,10 +55,10 @@ def both_routes(tmp_path_factory):
         SOLUTIONS,
         KIT_ROOT / "exercises",
         # a classic bug in 03 (loses part of the step) and no 04 at all
-        folder(tmp, "partial", {f"{STEP03}.py": edited(
+        submission_with(tmp, "partial", {f"{STEP03}.py": edited(
             STEP03, "shifted = x - x.max(dim=-1, keepdim=True).values", "shifted = x")}),
         # 03 does not even parse; 04 is right but writes to stderr and warns while it runs
-        folder(tmp, "broken", {f"{STEP03}.py": reference(STEP03).replace("def softmax(x):",
+        submission_with(tmp, "broken", {f"{STEP03}.py": reference(STEP03).replace("def softmax(x):",
                                                                          "def softmax(x)"),
                                f"{STEP04}.py": noisy}),
     ]
