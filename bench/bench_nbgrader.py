@@ -27,6 +27,7 @@ sys.path.insert(0, str(KIT_ROOT))
 from grader.nbgrader_bridge.grade import grade  # noqa: E402
 from grader.runner import collect_inventory, grade_one  # noqa: E402
 from grader.runner import document as document_of  # noqa: E402
+from grader.sandbox import choose_isolation  # noqa: E402
 from grader.steps import STEPS, resolve  # noqa: E402
 
 SOLUTIONS = KIT_ROOT / "solutions"
@@ -70,7 +71,9 @@ def main() -> None:
 
         start = time.perf_counter()
         threads = os.cpu_count() or 1
-        kit = [grade_one(p, steps, inventory, threads) for p in subs]
+        # As `python -m grader grade --jobs 1` runs them: in its default sandbox.
+        sandbox = choose_isolation("auto")
+        kit = [grade_one(p, steps, inventory, threads, sandbox=sandbox) for p in subs]
         t_kit = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -99,7 +102,10 @@ def main() -> None:
                     print(f"    {e['name']}: kit {e['status']} ({e['message'][:90]}) / "
                           f"nbgrader {a['status']} ({a['message'][:90]})")
     print(f"inventory (shared)          {t_inventory:7.1f} s")
-    print(f"python -m grader grade      {t_kit:7.1f} s  ({t_kit / len(subs):.1f} s per submission)")
+    print(
+        f"python -m grader grade      {t_kit:7.1f} s  ({t_kit / len(subs):.1f} s per submission,"
+        f" sandbox {sandbox}, one at a time)"
+    )
     print(f"nbgrader route              {t_nb:7.1f} s  ({t_nb / len(subs):.1f} s per submission)")
     print(f"ratio nbgrader / kit        {t_nb / t_kit:7.2f}")
     print("same scores per step: " + ("yes" if same else "NO"))

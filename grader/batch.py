@@ -30,8 +30,8 @@ _STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
 @dataclass(frozen=True)
 class Submission:
     name: str
-    path: Path  # a directory of step files
-    origin: str  # what the user gave (directory or zip)
+    path: Path  # a directory of step files (a zip's are extracted to a scratch folder)
+    origin: str  # the directory or zip it came from, absolute: its "path" in the results
     problem: str | None = None  # why it cannot be graded at all (an unreadable zip)
 
 
@@ -63,6 +63,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     found: list[Submission] = []
 
     def add(path: Path) -> None:
+        path = path.resolve()
         if path.suffix == ".zip" and path.is_file():
             target = scratch / f"{len(found):05d}-{path.stem}"
             try:
@@ -72,7 +73,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
                 problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
                 found.append(Submission(path.stem, target, str(path), problem))
         elif path.is_dir():
-            found.append(Submission(path.resolve().name, path.resolve(), str(path)))
+            found.append(Submission(path.name, path, str(path)))
 
     for path in paths:
         if path.is_dir() and not is_submission_dir(path):
@@ -158,33 +159,43 @@ def grade_all(
     progress: bool = True,
     timeout_cap: float | None = None,
 ) -> list[dict]:
-    """Grade every submission not already in ``previous``; write ``out`` after each one."""
+    """Grade every submission not already in ``previous``; write ``out`` after each one.
+
+    Submissions are known by their origin (the directory or zip given), so a resumed
+    batch skips zips graded before as well as directories.
+    """
     done = {e["path"]: e for e in previous}
-    todo = [s for s in submissions if str(s.path) not in done]
+    todo = [s for s in submissions if s.origin not in done]
     inventory = runner.collect_inventory(steps) if todo else []
     threads = max(1, (os.cpu_count() or 1) // jobs)
     bar = Progress(len(todo)) if progress and todo else None
     lock = threading.Lock()
 
     def one(sub: Submission) -> dict:
-        if sub.problem:  # every test scores 0 with the reason, nothing runs
-            entry = results.submission_entry(
-                sub.name, str(sub.path), inventory, {}, steps, sub.problem
-            )
-        else:
-            entry = runner.grade_one(
-                sub.path,
-                steps,
-                inventory,
-                threads,
-                sandbox=sandbox,
-                name=sub.name,
-                timeout_cap=timeout_cap,
-            )
+        problem = sub.problem
+        if not problem:
+            try:
+                entry = runner.grade_one(
+                    sub.path,
+                    steps,
+                    inventory,
+                    threads,
+                    sandbox=sandbox,
+                    name=sub.name,
+                    timeout_cap=timeout_cap,
+                )
+            except Exception as exc:  # noqa: BLE001 - the grader's failure: this one only
+                problem = (
+                    f"the grader could not grade this submission ({type(exc).__name__}: {exc})"
+                )
+                print(f"warning: {sub.name}: {problem}", file=sys.stderr)
+        if problem:  # every test scores 0 with the reason
+            entry = results.submission_entry(sub.name, sub.origin, inventory, {}, steps, problem)
+        entry["path"] = sub.origin
         with lock:
-            done[str(sub.path)] = entry
+            done[sub.origin] = entry
             if out is not None:
-                ordered = [done[str(s.path)] for s in submissions if str(s.path) in done]
+                ordered = [done[s.origin] for s in submissions if s.origin in done]
                 write_atomically(out, json.dumps(runner.document(ordered), indent=2))
         if bar:
             bar.finished(entry)
@@ -193,7 +204,7 @@ def grade_all(
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in as_completed([pool.submit(one, s) for s in todo]):
             future.result()
-    return [done[str(s.path)] for s in submissions if str(s.path) in done]
+    return [done[s.origin] for s in submissions if s.origin in done]
 
 
 def load_previous(out: Path | None) -> list[dict]:
