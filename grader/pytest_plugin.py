@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 
 from . import steps as step_names
-from .submission import DirectSubmission, SubmissionError, describe_exception
+from .submission import (
+    DirectSubmission,
+    SandboxUnavailable,
+    SubmissionError,
+    describe_exception,
+)
 
 HIDDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "hidden"
 SEED = 20261122
@@ -176,14 +181,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     _warm_up_the_judge()
     sub = _open_submission(config)
     if hasattr(sub, "warm"):
-        sub.warm()
+        try:
+            sub.warm()
+        except RuntimeError:
+            pass  # kept by the submission: every test reports it as its error
 
 
 def pytest_runtest_logfinish(nodeid, location) -> None:
     """A worker that died or timed out is replaced between tests, not during the next one."""
     sub = _CURRENT.get("submission")
     if sub is not None and hasattr(sub, "warm"):
-        sub.warm()
+        try:
+            sub.warm()
+        except RuntimeError:
+            pass  # the next test's request reports it
 
 
 _CURRENT: dict = {}
@@ -257,6 +268,8 @@ def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
     if isinstance(exc, pytest.fail.Exception) and text.startswith("Timeout"):
         limit = f" ({text.split('>')[-1].split()[0].rstrip(')')})" if ">" in text else ""
         return "timeout", f"the test ran past its time limit{limit}"
+    if isinstance(exc, SandboxUnavailable):
+        return "error", str(exc)
     if isinstance(exc, SubmissionError):
         return ("error" if call.when == "setup" else "failed"), str(exc)
     if isinstance(exc, pytest.skip.Exception):

@@ -45,7 +45,7 @@ import torch
 from . import submission as direct
 from . import wire
 from .steps import STEPS
-from .submission import SubmissionError, stage
+from .submission import SandboxUnavailable, SubmissionError, stage
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
@@ -75,7 +75,13 @@ def bwrap_problem() -> str | None:
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
         empty = Path(tmp)
         os.chmod(empty, 0o755)
-        command = bwrap_args(empty, empty, Limits(), 40000, {}) + ["true"]
+        # The grader's own interpreter, as the worker starts it: it must be visible inside.
+        command = bwrap_args(empty, empty, Limits(), 40000, {}) + [
+            sys.executable,
+            "-I",
+            "-c",
+            "import encodings",
+        ]
         probe = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if probe.returncode != 0:
         return f"bwrap cannot create a sandbox here: {probe.stderr.strip()[:200]}"
@@ -112,6 +118,20 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
     for system_dir in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc"):
         if os.path.exists(system_dir):
             args += ["--ro-bind", system_dir, system_dir]
+    # The private /tmp first: a kit or a virtual environment that lives under /tmp is
+    # bound on top of it below (mounted the other way round, the tmpfs would hide it).
+    args += [
+        "--perms",
+        "1777",
+        "--size",
+        str(limits.tmp_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     for root in _python_roots():
         args += [*_dirs_for(root), "--ro-bind", root, root]
     args += [
@@ -131,16 +151,6 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
         "--ro-bind",
         str(staged),
         "/submission",
-        "--perms",
-        "1777",
-        "--size",
-        str(limits.tmp_bytes),
-        "--tmpfs",
-        "/tmp",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
     ]
     for device in sorted(Path("/dev").glob("nvidia*")):  # CUDA, where the grader has it
         args += ["--dev-bind", str(device), str(device)]
@@ -259,12 +269,15 @@ class Sandbox:
             popen_env = {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         # Output printed through Python is captured per request (capped); what bypasses it
         # (os.write, C code) goes nowhere, so a flood can fill neither a disk nor a pipe.
+        # Until the zygote is ready (no submission code has run), its stderr goes to a
+        # file, to say why a sandbox could not start; then the zygote points it nowhere.
+        startup_log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             command,
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=startup_log,
             env=popen_env,
             start_new_session=True,
         )
@@ -279,7 +292,18 @@ class Sandbox:
         control.settimeout(None)
         if ready != "ready":
             self.close()
-            raise RuntimeError(f"the sandbox did not start within {STARTUP_TIMEOUT_S} s")
+            startup_log.seek(0)
+            said = startup_log.read()[-1500:].decode(errors="replace").strip()
+            startup_log.close()
+            how = (
+                f"it ended at start (exit code {self.proc.returncode})"
+                if self.proc.returncode not in (None, -signal.SIGKILL)
+                else f"it was not ready within {STARTUP_TIMEOUT_S} s"
+            )
+            raise RuntimeError(
+                f"the sandbox could not start: {how}" + (f": {said}" if said else "")
+            )
+        startup_log.close()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -359,10 +383,6 @@ def _builtin_exception(name: str):
     return exc if isinstance(exc, type) and issubclass(exc, Exception) else None
 
 
-class SandboxUnavailable(SubmissionError):
-    """The grader could not get a worker: its failure, not the submission's (never cached)."""
-
-
 class RemoteError(Exception):
     """An exception raised by submission code in the worker (type, message, place)."""
 
@@ -439,6 +459,8 @@ class SandboxedSubmission:
         self._worker_step: str | None = None
         self._seeded_for: str | None = None
         self._imported: dict[str, SubmissionError | None] = {}
+        self._ever_started = False
+        self._cannot_start: str | None = None
 
     # -- the interface the hidden tests use ---------------------------------------------
 
@@ -499,12 +521,25 @@ class SandboxedSubmission:
         )
 
     def warm(self) -> None:
-        """Start the sandbox now, outside any test's time limit."""
+        """Start the sandbox now, outside any test's time limit.
+
+        A sandbox that cannot start here will not start for the next test either:
+        the first failure is kept and every later request fails at once with it.
+        """
+        if self._cannot_start is not None:
+            raise RuntimeError(self._cannot_start)
         if self._sandbox is None or not self._sandbox.alive():
             if self._sandbox is not None:
                 self._sandbox.close()
-            self._sandbox = Sandbox(self._staged, self.isolation, self.limits, self.threads)
+            self._sandbox = None
             self._worker = None
+            try:
+                self._sandbox = Sandbox(self._staged, self.isolation, self.limits, self.threads)
+            except RuntimeError as exc:
+                if not self._ever_started:
+                    self._cannot_start = str(exc)
+                raise
+            self._ever_started = True
 
     def close(self) -> None:
         if self._sandbox is not None:

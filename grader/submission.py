@@ -33,6 +33,12 @@ class SubmissionError(Exception):
     """A step cannot be used: its file is missing, fails to import, or lacks a name."""
 
 
+class SandboxUnavailable(SubmissionError):
+    """The grader could not get a sandboxed worker: its failure, not the submission's.
+
+    Reported as an error (never cached as the step's import failure)."""
+
+
 # The test now running (set by the plugin), and the last test in which the
 # submission ran past its time limit. A property test (hypothesis) catches the
 # timeout and replays the example with no timer left running: every later call

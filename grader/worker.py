@@ -349,6 +349,12 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
     torch.set_num_threads(1)
     _warm_up(package_dir)
     _shield()
+    # From here on, output that bypasses Python (os.write, C code) goes nowhere; the
+    # grader kept what the start-up said, in case it failed.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
     control.sendall(b"ready\n")
     while True:
         try:
