@@ -71,7 +71,7 @@ def bwrap_problem() -> str | None:
     for tool in ("bwrap", "prlimit", "setpriv"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (Debian: apt-get install bubblewrap util-linux)"
-    # The very command a worker gets (binds, namespaces, user switch), running `true`.
+    # The very command a worker gets (binds, namespaces, user switch).
     with tempfile.TemporaryDirectory(prefix="grader-probe-") as tmp:
         empty = Path(tmp)
         os.chmod(empty, 0o755)
