@@ -1,5 +1,7 @@
-"""Small submissions made on the fly for the kit's tests: the reference, edited or not."""
+"""Small submissions made on the fly for the kit's tests, and the grade command to run."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
@@ -17,3 +19,14 @@ def submission_with(root: Path, name: str, files: dict[str, str]) -> Path:
     for file, text in files.items():
         (folder / file).write_text(text)
     return folder
+
+
+def grade_command(*args, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """``python -m grader grade ARGS...`` run from the kit's root, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "grader", "grade", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=KIT_ROOT,
+        timeout=timeout,
+    )

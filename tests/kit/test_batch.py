@@ -1,13 +1,11 @@
 """Batch grading: which submissions a path holds, and a resumed batch that skips the done."""
 
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from submission_files import reference, submission_with
+from submission_files import grade_command, reference, submission_with
 
 from grader import batch
 
@@ -64,25 +62,7 @@ def test_resume_grades_only_what_is_not_done(tmp_path):
     out = tmp_path / "results.json"
 
     def grade(*extra):
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "grader",
-                "grade",
-                str(folder),
-                "--steps",
-                "03",
-                "--jobs",
-                "2",
-                "--json",
-                str(out),
-                *extra,
-            ],
-            capture_output=True,
-            text=True,
-            cwd=KIT_ROOT,
-        )
+        return grade_command(folder, "--steps", "03", "--jobs", "2", "--json", out, *extra)
 
     first = grade()
     assert first.returncode == 0, first.stderr[-2000:]

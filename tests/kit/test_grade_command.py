@@ -2,11 +2,10 @@
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from submission_files import grade_command as grade
 from submission_files import reference, submission_with
 
 from grader import results
@@ -14,15 +13,6 @@ from grader.steps import STEPS
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
-
-
-def grade(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "grader", "grade", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=KIT_ROOT,
-    )
 
 
 @pytest.fixture(scope="module")
