@@ -285,8 +285,11 @@ class Sandbox:
         self.control = control
         self.control_file = control.makefile("r")
         control.settimeout(STARTUP_TIMEOUT_S)
+        timed_out = False
         try:
             ready = self.control_file.readline().strip()
+        except TimeoutError:
+            ready, timed_out = "", True
         except OSError:
             ready = ""
         control.settimeout(None)
@@ -295,10 +298,12 @@ class Sandbox:
             startup_log.seek(0)
             said = startup_log.read()[-1500:].decode(errors="replace").strip()
             startup_log.close()
+            code = self.proc.returncode  # -SIGKILL: ours, from close(), when it raced us
             how = (
-                f"it ended at start (exit code {self.proc.returncode})"
-                if self.proc.returncode not in (None, -signal.SIGKILL)
-                else f"it was not ready within {STARTUP_TIMEOUT_S} s"
+                f"it was not ready within {STARTUP_TIMEOUT_S} s"
+                if timed_out
+                else "it ended at start"
+                + (f" (exit code {code})" if code not in (None, -signal.SIGKILL) else "")
             )
             raise RuntimeError(
                 f"the sandbox could not start: {how}" + (f": {said}" if said else "")
