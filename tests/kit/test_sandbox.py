@@ -1,4 +1,4 @@
-"""The sandbox itself: a sandbox that cannot start says why, fast, as each test's error."""
+"""The sandbox itself: a sandbox that cannot start says why, as each test's error, once."""
 
 import json
 import os
@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
+from grader import sandbox
 from grader.sandbox import bwrap_problem
+from grader.submission import SandboxUnavailable
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,4 +52,26 @@ def test_a_sandbox_that_cannot_start_says_why_in_every_test(tmp_path):
     for call in calls:
         assert call["status"] == "error", call
         assert "the sandbox could not start: it ended at start" in call["message"], call
-        assert call["duration"] < 5, "the failure to start is kept, not retried per test"
+
+
+def test_a_failure_to_start_is_kept_not_retried(monkeypatch):
+    starts = []
+    real = sandbox.Sandbox
+
+    def counting(*args, **kwargs):
+        starts.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sandbox, "Sandbox", counting)
+    sub = sandbox.SandboxedSubmission(
+        KIT_ROOT / "solutions", "bwrap", sandbox.Limits(memory_bytes=30 * 2**20)
+    )
+    try:
+        for _ in range(3):
+            with pytest.raises(RuntimeError, match="the sandbox could not start"):
+                sub.warm()
+        with pytest.raises(SandboxUnavailable, match="the sandbox could not start"):
+            sub.step03_normalization.softmax(torch.zeros(1, 2))
+    finally:
+        sub.close()
+    assert len(starts) == 1
