@@ -35,7 +35,7 @@ class Submission:
     problem: str | None = None  # why it cannot be graded at all (an unreadable zip)
 
 
-def is_submission_dir(path: Path) -> bool:
+def _is_submission_dir(path: Path) -> bool:
     return any(_STEP_FILE.match(p.name) for p in path.iterdir() if p.is_file())
 
 
@@ -76,7 +76,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
             found.append(Submission(path.name, path, str(path)))
 
     for path in paths:
-        if path.is_dir() and not is_submission_dir(path):
+        if path.is_dir() and not _is_submission_dir(path):
             children = sorted(p for p in path.iterdir() if p.is_dir() or p.suffix == ".zip")
             if children:
                 for child in children:

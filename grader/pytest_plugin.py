@@ -180,21 +180,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     _warm_up_the_judge()
     sub = _open_submission(config)
-    if hasattr(sub, "warm"):
-        try:
-            sub.warm()
-        except RuntimeError:
-            pass  # kept by the submission: every test reports it as its error
+    _warm(sub)
 
 
 def pytest_runtest_logfinish(nodeid, location) -> None:
     """A worker that died or timed out is replaced between tests, not during the next one."""
-    sub = _CURRENT.get("submission")
+    _warm(_CURRENT.get("submission"))
+
+
+def _warm(sub) -> None:
+    """Start a sandboxed submission's sandbox between tests. A failure to start is kept
+    by the submission and reported by the next test's request, as that test's error."""
     if sub is not None and hasattr(sub, "warm"):
         try:
             sub.warm()
         except RuntimeError:
-            pass  # the next test's request reports it
+            pass
 
 
 _CURRENT: dict = {}
