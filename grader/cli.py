@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from . import batch, dataset, reports, results, runner, stubs
-from .sandbox import bwrap_problem, choose_isolation
 from .steps import STEPS, resolve
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
@@ -127,6 +126,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error(f"cannot write the output: {', '.join(cannot)}")
     sandbox = args.sandbox
     if sandbox != "off":
+        # Here, not at the top: the sandbox needs torch, `stubs` and `data` do not.
+        from .sandbox import bwrap_problem, choose_isolation
+
         try:
             sandbox = choose_isolation(sandbox)
         except RuntimeError as exc:
