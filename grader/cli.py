@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -211,8 +212,21 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"grade": cmd_grade, "stubs": cmd_stubs, "data": cmd_data}
     commands.update({name: module.run for name, module in _extensions().items()})
-    return commands[args.command](args)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return commands[args.command](args)
+    except (KeyboardInterrupt, runner.Interrupted):
+        where = getattr(args, "json", None)
+        kept = f"; the results so far are in {where} (--resume continues)" if where else ""
+        print(f"\nstopped{kept}", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -555,7 +555,7 @@ class SandboxedSubmission:
     # -- the wire --------------------------------------------------------------------------
 
     def _missing(self, step: str) -> str:
-        return f"{step}.py is missing from the submission {self.path}"
+        return direct.missing(self.path, step)
 
     def _encode(self, value):
         if isinstance(value, RemoteObject):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
+import os
 import shutil
+import stat
 import sys
 import tempfile
 import traceback
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from . import kit_ops
 from .figures import to_plain
-from .steps import STEPS
+from .steps import MAX_STEP_FILE, STEPS
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 KIT_MNIST = KIT_ROOT / "solutions" / "mnist.py"
@@ -68,17 +70,57 @@ def refuse_after_timeout() -> None:
         )
 
 
+def read_step_file(path: Path, step: str) -> bytes | str:
+    """The bytes of ``path/<step>.py``, or why it cannot be graded.
+
+    Only a regular file is read, opened without following a symbolic link (a link
+    could point at any file the grader can read) and no larger than MAX_STEP_FILE.
+    """
+    name = f"{step}.py"
+    try:
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        return f"the submission folder {path} cannot be read ({exc.strerror})"
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except FileNotFoundError:
+        return f"{name} is missing from the submission {path}"
+    except OSError as exc:
+        if os.path.islink(path / name):
+            return f"{name} is a symbolic link; only regular files are graded"
+        return f"{name} cannot be read ({exc.strerror})"
+    finally:
+        os.close(folder)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return f"{name} is not a regular file; only regular files are graded"
+        if info.st_size > MAX_STEP_FILE:
+            return f"{name} is {info.st_size} bytes, more than the {MAX_STEP_FILE} allowed"
+        return f.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE]
+
+
 def stage(path: Path, into: Path) -> Path:
-    """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir."""
+    """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir.
+
+    Step files that cannot be graded (see :func:`read_step_file`) are left out; the
+    submission's ``missing`` message says why.
+    """
     package = into / "submission"
     package.mkdir(parents=True)
     for step in STEPS:
-        source = path / f"{step}.py"
-        if source.is_file():
-            shutil.copyfile(source, package / source.name)
+        content = read_step_file(path, step)
+        if isinstance(content, bytes):
+            (package / f"{step}.py").write_bytes(content)
     shutil.copyfile(kit_mnist(), package / "mnist.py")
     (package / "__init__.py").write_text('"""A staged submission (generated)."""\n')
     return package
+
+
+def missing(path: Path, step: str) -> str:
+    """Why ``step`` of the submission at ``path`` was not staged."""
+    reason = read_step_file(path, step)
+    return reason if isinstance(reason, str) else f"{step}.py is missing from the submission"
 
 
 def kit_mnist() -> Path:
@@ -181,7 +223,7 @@ class DirectSubmission:
         return getattr(self._steps[step]._module, name)
 
     def _missing(self, step: str) -> str:
-        return f"{step}.py is missing from the submission {self.path}"
+        return missing(self.path, step)
 
     def __getattr__(self, step: str) -> StepModule:
         if step not in STEPS:
