@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="where submission code runs: auto = bubblewrap sandbox if it can "
         "run here, else a plain worker process (default); require = bubblewrap "
-        "or fail; process = a plain worker process; off = in the grading process",
+        "or fail (the setting for real classes); process = a plain worker process; "
+        "off = in the grading process (trusted code only)",
     )
     grade.add_argument(
         "--gradescope",
@@ -126,7 +127,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if cannot:
         return _usage_error(f"cannot write the output: {', '.join(cannot)}")
     sandbox = args.sandbox
-    if sandbox != "off":
+    if sandbox == "off":
+        print(
+            "warning: --sandbox off runs each submission's code inside the process that "
+            "judges it: for trusted code only (real classes: --sandbox require)",
+            file=sys.stderr,
+        )
+    else:
         # Here, not at the top: the sandbox needs torch, `stubs` and `data` do not.
         from .sandbox import bwrap_problem, choose_isolation
 
