@@ -59,8 +59,10 @@ def scalar(value, what: str) -> torch.Tensor:
 
 
 def python_float(value, what: str, low: float | None = None, high: float | None = None) -> float:
-    if type(value) is not float:
+    # STEPS.md: "a Python float" also accepts numpy.float64 (a float subclass).
+    if type(value) not in (float, np.float64):
         fail(f"{what} should be a Python float, got {describe(value)} (hint: .item())")
+    value = float(value)
     if value != value:
         fail(f"{what} is NaN")
     if (low is not None and value < low) or (high is not None and value > high):
