@@ -133,14 +133,18 @@ _DYNAMIC_BUILTINS = {
     "__builtins__",
     "breakpoint",
 }
-_DYNAMIC_ATTRIBUTES = _DYNAMIC_BUILTINS | {
+# (Attributes named like a builtin, e.g. model.eval(), are not lookups: builtins.eval is
+# caught through the import of builtins.)
+_DYNAMIC_ATTRIBUTES = {
+    "getattr",
+    "__import__",
+    "__builtins__",
     "__dict__",
     "__getattribute__",
     "__getattr__",
     "__globals__",
     "__code__",
     "__closure__",
-    "__builtins__",
     "attrgetter",
     "methodcaller",
     "getattr_static",
@@ -152,7 +156,16 @@ _DYNAMIC_ATTRIBUTES = _DYNAMIC_BUILTINS | {
     "FunctionType",
     "CodeType",
 }
-_DYNAMIC_MODULES = {"importlib", "runpy", "pickle", "marshal", "dill", "cloudpickle", "ctypes"}
+_DYNAMIC_MODULES = {
+    "builtins",
+    "importlib",
+    "runpy",
+    "pickle",
+    "marshal",
+    "dill",
+    "cloudpickle",
+    "ctypes",
+}
 # Names that reach (or could switch off) the mode that observes the call.
 TAMPERING = {
     "overrides",

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 def cases() -> dict[str, list[str]]:
     """Every case folder and the steps whose files it holds."""
     found = {}
-    for folder in sorted(p for p in STYLES.iterdir() if p.is_dir() and p.name != "__pycache__"):
+    for folder in sorted(p for p in STYLES.iterdir() if p.is_dir() and p.name[0] not in "._"):
         found[folder.name] = [s for s in STEPS if (folder / f"{s}.py").is_file()]
     return found
 

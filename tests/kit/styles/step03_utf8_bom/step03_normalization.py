@@ -1,4 +1,4 @@
-﻿﻿# Saved by an editor that writes a UTF-8 byte order mark: Größe, naïve, ½.
+﻿# Saved by an editor that writes a UTF-8 byte order mark: Größe, naïve, ½.
 """Step 03 written plainly: max trick, exp, sum."""
 import torch
 
