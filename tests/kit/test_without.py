@@ -215,6 +215,15 @@ OWN_STEP03 = (
             ["nll_loss"],
         ),
     ],
+    ids=[
+        "own log_softmax",
+        "own log_softmax aliased",
+        "own step module",
+        "own logsumexp",
+        "library behind a step 03 name",
+        "library in a step 03 helper",
+        "star import of a library name",
+    ],
 )
 def test_source_check_follows_other_step_files(step05, step03, expected):
     sources = {STEP05: HEADER + step05, STEP03: step03}
