@@ -148,6 +148,8 @@ _DYNAMIC_ATTRIBUTES = {
     "attrgetter",
     "methodcaller",
     "getattr_static",
+    "getmembers",
+    "getmembers_static",
     "import_module",
     "reload",
     "module_from_spec",
@@ -181,6 +183,8 @@ TAMPERING = {
     "_push_on_torch_function_stack",
     "_set_torch_function_mode",
 }
+
+_GENERIC_TAMPERING = {"_C", "overrides"}
 
 
 def _canonical(identifier: str, names: set[str]) -> str | None:
@@ -408,8 +412,11 @@ class _Analysis:
 
     def _tampering(self, mod: _Module) -> None:
         for node in ast.walk(mod.tree):
+            # A student's own name or string "_C" or "overrides" is not torch's: those two
+            # count as attributes (torch._C) and in imports only.
+            plain = isinstance(node, (ast.Name, ast.Constant, ast.FunctionDef, ast.ClassDef))
             for ident in _identifiers(node):
-                if ident in TAMPERING:
+                if ident in TAMPERING and not (plain and ident in _GENERIC_TAMPERING):
                     self.found("tampering", ident, mod, node)
 
     def follow(self, mod: _Module, name: str, full: bool) -> None:

@@ -91,6 +91,11 @@ BYPASSES = {
         '    return functools.reduce(getattr, ["nn", "functional", "softmax"], torch)(x, -1)\n',
         "getattr",
     ),
+    "inspect.getmembers": (
+        "import inspect\ndef softmax(x):\n"
+        '    return dict(inspect.getmembers(F))["softmax"](x, -1)\n',
+        "getmembers",
+    ),
     "private aten op": ("def softmax(x):\n    return torch._softmax(x, -1, False)\n", "softmax"),
     "softmin": ("def softmax(x):\n    return F.softmin(-x, -1)\n", "softmax"),
     "exp of log_softmax": ("def softmax(x):\n    return x.log_softmax(-1).exp()\n", "log_softmax"),
@@ -138,6 +143,10 @@ FAIR = {
         f"def softmax(x):\n{FAIR_BODY}"
         "assert torch.allclose(softmax(torch.zeros(1, 2)), torch.softmax(torch.zeros(1, 2), -1))\n"
         'if __name__ == "__main__":\n    print(F.softmax(torch.zeros(2), 0))\n'
+    ),
+    "names like torch internals": (
+        '_C = 10\noverrides = {"dim": -1}\n'
+        f"def softmax(x):\n    assert x.shape[-1] <= _C * 100, overrides\n{FAIR_BODY}"
     ),
     "getattr of a constant": (f"def softmax(x):\n    x = getattr(x, 'double')()\n{FAIR_BODY}"),
 }
