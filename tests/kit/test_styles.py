@@ -35,14 +35,15 @@ def cases() -> dict[str, list[str]]:
 
 
 def bundles(found: dict[str, list[str]]) -> list[list[str]]:
-    """Cases packed into as few submissions as their steps allow (no step twice)."""
+    """Cases packed into as few submissions as their steps allow (no step twice), each
+    case into the lightest bundle it fits, so the child processes take about as long."""
     packed: list[tuple[set[str], list[str]]] = []
     for name in sorted(found, key=lambda n: (-len(found[n]), n)):
-        for steps, names in packed:
-            if not steps & set(found[name]):
-                steps.update(found[name])
-                names.append(name)
-                break
+        fits = [b for b in packed if not b[0] & set(found[name])]
+        if fits:
+            steps, names = min(fits, key=lambda b: len(b[0]))
+            steps.update(found[name])
+            names.append(name)
         else:
             packed.append((set(found[name]), [name]))
     return [names for _, names in packed]
