@@ -543,9 +543,12 @@ def findings(
     ``step`` naming the one that defines ``function`` (relative imports are followed)."""
     sources, step = _as_sources(source, step)
     analysis = _Analysis(sources, names)
-    mod = analysis.module(step)
-    if mod is not None:
-        analysis.follow(mod, function, full=True)
+    try:
+        mod = analysis.module(step)
+        if mod is not None:
+            analysis.follow(mod, function, full=True)
+    except RecursionError:
+        fail(f"{function}: its names lead through too many aliases for the check to follow")
     return analysis.findings
 
 
