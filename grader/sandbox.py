@@ -45,7 +45,7 @@ import torch
 from . import submission as direct
 from . import wire
 from .steps import STEPS
-from .submission import SandboxUnavailable, SubmissionError, stage
+from .submission import SandboxUnavailable, SubmissionError, read_source, stage
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
@@ -475,7 +475,7 @@ class SandboxedSubmission:
     def source(self, step: str) -> str:
         if not self.has_step(step):
             raise SubmissionError(self._missing(step))
-        return (self._dir / f"{step}.py").read_text()
+        return read_source(self._dir / f"{step}.py")
 
     def __getattr__(self, step: str) -> RemoteStep:
         if step not in STEPS:
@@ -505,6 +505,14 @@ class SandboxedSubmission:
             {},
             f"{step}.{name}",
             step=step,
+        )
+
+    def torch_calls(self, step: str, name: str, args, kwargs=None):
+        """``(output, records)``: the call, and the torch functions it reached, recorded in
+        the worker (see :meth:`grader.submission.DirectSubmission.torch_calls`)."""
+        getattr(self, step)
+        return self._call(
+            ("step", step, name), args, kwargs or {}, f"{step}.{name}", step=step, op="observe"
         )
 
     def module_grads(self, module, args, weight=None):
@@ -663,18 +671,25 @@ class SandboxedSubmission:
         what: str,
         step: str | None = None,
         worker: StepWorker | None = None,
+        op: str = "call",
     ):
         args, kwargs = self._encode(tuple(args)), self._encode(dict(kwargs))
         objects = _syncable(args, kwargs)
         # Pickling drops .grad; the worker sets these on its copies before the call.
         grads = [_grads(o) for o in objects]
-        result = self._request(("call", target, args, kwargs, grads), what, step, worker)
+        result = self._request((op, target, args, kwargs, grads), what, step, worker)
+        records = None
+        if op == "observe":  # ((value, states), records): the records are checked by the grader
+            if not isinstance(result, tuple) or len(result) != 2:
+                raise SubmissionError(f"{what}: the worker's answer is malformed")
+            result, records = result
         if not isinstance(result, tuple) or len(result) != 2:
             raise SubmissionError(f"{what}: the worker's answer is malformed")
         value, states = result
         _apply_states(objects, states)
         used = worker or self._worker
-        return self._decode(value, used)
+        value = self._decode(value, used)
+        return value if op == "call" else (value, records)
 
 
 def _worker_of(value) -> StepWorker | None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import itertools
 import os
 import shutil
 import stat
 import sys
 import tempfile
+import tokenize
 import traceback
 from pathlib import Path
 
@@ -123,6 +125,20 @@ def missing(path: Path, step: str) -> str:
     return reason if isinstance(reason, str) else f"{step}.py is missing from the submission"
 
 
+def read_source(path: Path) -> str:
+    """A step file's text, decoded as Python decodes it: a UTF-8 BOM, a PEP 263 coding
+    cookie (``# -*- coding: latin-1 -*-``), else UTF-8."""
+    data = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        raise SubmissionError(
+            f"{path.name} cannot be decoded as Python source ({exc}); Python could not import "
+            "it either: save it as UTF-8 (or declare its encoding in a coding cookie)"
+        ) from None
+
+
 def kit_mnist() -> Path:
     """The kit's ``mnist.py`` (``exercises/`` has the same file where ``solutions/`` is absent)."""
     return KIT_MNIST if KIT_MNIST.is_file() else KIT_ROOT / "exercises" / "mnist.py"
@@ -193,10 +209,26 @@ class DirectSubmission:
         return (self._dir / f"{step}.py").is_file()
 
     def source(self, step: str) -> str:
-        """The text of a step file (for the "without X" rules)."""
+        """The text of a step file (for the "without X" rules), decoded as Python does."""
         if not self.has_step(step):
             raise SubmissionError(self._missing(step))
-        return (self._dir / f"{step}.py").read_text()
+        return read_source(self._dir / f"{step}.py")
+
+    def torch_calls(self, step: str, name: str, args, kwargs=None):
+        """``(output, records)`` of ``<step>.<name>(*args, **kwargs)``: ``records`` lists each
+        torch function the call reached as ``(name, grad_enabled, count)``; see
+        :mod:`grader.observe`. The grader judges them (:func:`grader.checks.written_without`)."""
+        from .observe import TorchCalls
+
+        function = self._function(step, name)
+        refuse_after_timeout()
+        try:
+            with TorchCalls() as seen:
+                output = function(*args, **(kwargs or {}))
+            return to_plain(output), seen.records()
+        except BaseException as exc:
+            note_timeout(exc)
+            raise
 
     # Kit operations (grader/kit_ops.py) on the submission's functions and objects.
 
