@@ -259,7 +259,8 @@ def gradient_of_outputs(call, args, kwargs, weight, output, grads, what: str) ->
             fail(
                 f"the gradient reported for {what} is not the gradient of what {what} "
                 f"computes: along a random direction its outputs change at the rate "
-                f"{fd:.6g}, the reported gradient says {claimed:.6g}"
+                f"{fd:.6g}, the reported gradient says {claimed:.6g} (is part of the "
+                "computation detached, or rebuilt with torch.tensor(...)?)"
             )
 
 
@@ -313,7 +314,8 @@ def parameter_gradients_of_outputs(module, args, weight, grads, what: str) -> No
                 fail(
                     f"the gradient reported for {what}'s parameter {name} is not the gradient "
                     f"of what {what} computes: along a random direction its outputs change at "
-                    f"the rate {fd:.6g}, the reported gradient says {claimed:.6g}"
+                    f"the rate {fd:.6g}, the reported gradient says {claimed:.6g} (is part of "
+                    "the computation detached, or rebuilt with torch.tensor(...)?)"
                 )
     finally:
         module.load_state_dict(original)

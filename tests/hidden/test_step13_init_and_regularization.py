@@ -10,6 +10,7 @@ from torch import nn
 from grader import checks, kit_models
 from grader.figures import FigureData
 from grader.kit_mnist import mnist
+from grader.submission import SubmissionError
 
 pytestmark = pytest.mark.step13
 STEP = "step13_init_and_regularization"
@@ -316,6 +317,8 @@ def check_rejects(submission, kind):
             checks.fail(f"the ValueError for kind={kind!r} should name the four choices; its "
                         f"message lacks {', '.join(missing)}")
         return
+    except SubmissionError:
+        raise  # the step is missing or does not import: say so, not "raised SubmissionError"
     except Exception as exc:  # noqa: BLE001 - any other exception is the wrong one
         checks.fail(f"make_optimizer(params, kind={kind!r}) should raise ValueError, raised "
                     f"{type(exc).__name__}")
