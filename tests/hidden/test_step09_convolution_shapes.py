@@ -1,5 +1,6 @@
 """Hidden tests of step 09: output sizes, Flatten, the conv model, layer_shapes."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -23,10 +24,11 @@ CONV_PARAMETERS = [(16, 1, 3, 3), (16,), (64, 16, 3, 3), (64,), (128, 64, 3, 3),
 
 
 def an_int(value, what):
-    if type(value) is not int:
+    # "An int" also accepts numpy's integer scalars (STEPS.md); never a bool or a float.
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         checks.fail(f"{what} should be a Python int, got {checks.describe(value)} "
                     "(hint: // on ints stays an int)")
-    return value
+    return int(value)
 
 
 @st.composite

@@ -39,6 +39,7 @@ def loss_list(value, epochs, what):
     if len(value) != epochs:
         checks.fail(f"{what} with epochs={epochs} returned {len(value)} losses; "
                     "expected one per epoch")
+    value = [float(v) if isinstance(v, float) else v for v in value]  # numpy.float64 too
     for i, loss in enumerate(value):
         checks.python_float(loss, f"the loss of epoch {i + 1} from {what}", low=0.0)
         if not math.isfinite(loss):
