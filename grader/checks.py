@@ -675,3 +675,175 @@ def written_without(
             f"running it called {', '.join(hits)}: {lesson}"
         )
     return output
+
+
+# --- gradients reported from where the submission runs, checked here ----------------------
+#
+# A gradient of the student's own code can only be taken where that code runs (in a
+# sandboxed worker, where the submission can replace the kit's code or autograd). The
+# grader checks what comes back against the student function's own outputs: along a few
+# random directions, a central difference of those outputs, computed here in float64,
+# must agree with the returned gradient. A gradient that is not the gradient of what
+# the function computes fails. (A function whose values are right and whose autograd
+# graph is cut, with a patched kit that reports the right gradient anyway, is beyond
+# what values seen from outside can tell.)
+
+_FD_SEED = 8128  # a fixed generator of its own: the directions never touch the global RNG
+
+
+def _weighted_sum(output, weight) -> float | None:
+    """``sum((o * w).sum())`` over the tensor outputs, in float64; None if none is a tensor."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    weights = weight if isinstance(weight, tuple) else (weight,)
+    total, found = 0.0, False
+    for i, o in enumerate(outputs):
+        if not isinstance(o, torch.Tensor) or not o.is_floating_point():
+            continue
+        w = weights[i] if i < len(weights) else None
+        o = o.detach().to("cpu", torch.float64)
+        term = o if w is None else o * w.detach().to("cpu", torch.float64)
+        total += term.sum().item()
+        found = True
+    return total if found else None
+
+
+def _magnitude(output, weight) -> float:
+    outputs = output if isinstance(output, tuple) else (output,)
+    weights = weight if isinstance(weight, tuple) else (weight,)
+    total = 0.0
+    for i, o in enumerate(outputs):
+        if isinstance(o, torch.Tensor) and o.is_floating_point():
+            w = weights[i] if i < len(weights) else None
+            o = o.detach().to("cpu", torch.float64).abs()
+            total += (o if w is None else o * w.detach().to("cpu", torch.float64).abs()).sum()
+    return float(total)
+
+
+def _agrees(fd: float, claimed: float, scale: float, rounding: float, rel: float) -> bool:
+    return abs(fd - claimed) <= rel * (scale + abs(fd)) + rounding + 1e-9
+
+
+def gradient_of_outputs(call, args, kwargs, weight, output, grads, what: str) -> None:
+    """Check ``(output, grads)`` reported for ``call(*args, **kwargs)`` against ``call`` itself.
+
+    ``call`` runs the student's function on the grader's behalf and returns plain
+    data. The reported output must be what ``call`` returns; each gradient must have
+    its input's shape; and where the inputs that require grad are float64, the
+    gradient must match a directional central difference of ``call``'s outputs.
+    Float32 inputs get the first two checks only: rounding at float32 makes a
+    difference quotient too coarse to judge a gradient at the magnitudes tests use.
+    """
+    kwargs = kwargs or {}
+    inputs = [i for i, a in enumerate(args) if isinstance(a, torch.Tensor) and a.requires_grad]
+    if grads is None:
+        return  # not connected to autograd: the test says so
+    if not isinstance(grads, tuple) or len(grads) != len(inputs):
+        fail(f"the gradients reported for {what} do not match its inputs that require grad")
+    for i, g in zip(inputs, grads, strict=True):
+        if g is not None and (
+            type(g) is not torch.Tensor or tuple(g.shape) != tuple(args[i].shape)
+        ):
+            fail(
+                f"the gradient reported for argument {i} of {what} should be a tensor of shape "
+                f"{tuple(args[i].shape)}, got {describe(g)}"
+            )
+
+    def run(shift=None, h=0.0):
+        fresh = []
+        for i, a in enumerate(args):
+            if i in inputs:
+                a = a.detach().clone()
+                if shift is not None:
+                    a = (a.double() + h * shift[inputs.index(i)]).to(a.dtype)
+                a.requires_grad_()
+            fresh.append(a)
+        return call(*fresh, **kwargs)
+
+    again = run()
+    if not isinstance(again, torch.Tensor) or not isinstance(output, torch.Tensor):
+        fail(f"{what} should return a tensor, got {describe(again)}")
+    if again.shape != output.shape or not torch.allclose(
+        again.detach().double(), output.detach().double(), rtol=1e-6, atol=1e-9, equal_nan=True
+    ):
+        fail(f"the output reported with the gradient of {what} is not what {what} returns")
+    if any(args[i].dtype != torch.float64 for i in inputs):
+        return
+    g = torch.Generator().manual_seed(_FD_SEED)
+    sizes = [args[i].detach().abs().max().item() for i in inputs if args[i].numel()]
+    largest = max(sizes, default=1.0)
+    h = 1e-6 * max(1.0, largest)
+    magnitude = _magnitude(output, weight)
+    for _ in range(2):
+        shift = [torch.randn(args[i].shape, generator=g, dtype=torch.float64) for i in inputs]
+        plus, minus = _weighted_sum(run(shift, h), weight), _weighted_sum(run(shift, -h), weight)
+        if plus is None or minus is None:
+            fail(f"{what} should return a tensor for every input")
+        fd = (plus - minus) / (2 * h)
+        pairs = [(gr, v) for gr, v in zip(grads, shift, strict=True) if gr is not None]
+        claimed = sum((gr.double() * v).sum().item() for gr, v in pairs)
+        scale = sum((gr.double().abs() * v.abs()).sum().item() for gr, v in pairs)
+        rounding = 100 * torch.finfo(torch.float64).eps * magnitude / h
+        if not _agrees(fd, claimed, scale, rounding, rel=1e-4):
+            fail(
+                f"the gradient reported for {what} is not the gradient of what {what} "
+                f"computes: along a random direction its outputs change at the rate "
+                f"{fd:.6g}, the reported gradient says {claimed:.6g} (is part of the "
+                "computation detached, or rebuilt with torch.tensor(...)?)"
+            )
+
+
+def parameter_gradients_of_outputs(module, args, weight, grads, what: str) -> None:
+    """Check parameter gradients reported for ``module(*args)`` against the module itself.
+
+    For each parameter, the module's parameters are moved along a random direction
+    (``load_state_dict``, then restored) and a central difference of the module's
+    own outputs must match the reported gradient. The module must be smooth near its
+    parameters (the tests use tanh): across a ReLU's kink a difference quotient is not
+    a derivative. Float32 parameters get a tolerance of 1e-3 relative (an honest RNN
+    stays below a twentieth of it; a gradient 10% off, or one left out, exceeds it).
+    """
+    if not isinstance(grads, dict):
+        fail(f"the gradients reported for {what} should be a dict by parameter name")
+    original = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    params = dict(module.named_parameters())
+    g = torch.Generator().manual_seed(_FD_SEED)
+    try:
+        base = module(*args)
+        magnitude = _magnitude(base, weight)
+        for name, p in params.items():
+            grad = grads.get(name)
+            if grad is not None and (
+                type(grad) is not torch.Tensor or tuple(grad.shape) != tuple(p.shape)
+            ):
+                fail(
+                    f"the gradient reported for {what}'s parameter {name} should have shape "
+                    f"{tuple(p.shape)}, got {describe(grad)}"
+                )
+            if name not in original or not p.is_floating_point():
+                continue
+            v = torch.randn(p.shape, generator=g, dtype=torch.float64)
+            v /= v.norm().clamp_min(1e-12)
+            eps = torch.finfo(p.dtype).eps
+            h = (1e-6 if p.dtype == torch.float64 else 3e-3) * max(1.0, p.abs().max().item())
+            sums = []
+            for sign in (1, -1):
+                moved = dict(original)
+                moved[name] = (original[name].double() + sign * h * v).to(original[name].dtype)
+                module.load_state_dict(moved)
+                sums.append(_weighted_sum(module(*args), weight))
+            if None in sums:
+                fail(f"{what} should return tensors")
+            fd = (sums[0] - sums[1]) / (2 * h)
+            claimed = 0.0 if grad is None else (grad.double() * v).sum().item()
+            scale = 0.0 if grad is None else (grad.double().abs() * v.abs()).sum().item()
+            rounding = 5 * eps * magnitude / h
+            rel = 1e-4 if p.dtype == torch.float64 else 1e-3
+            if not _agrees(fd, claimed, scale, rounding, rel):
+                fail(
+                    f"the gradient reported for {what}'s parameter {name} is not the gradient "
+                    f"of what {what} computes: along a random direction its outputs change at "
+                    f"the rate {fd:.6g}, the reported gradient says {claimed:.6g} (is part of "
+                    "the computation detached, or rebuilt with torch.tensor(...)?)"
+                )
+    finally:
+        module.load_state_dict(original)

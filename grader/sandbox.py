@@ -42,8 +42,8 @@ from pathlib import Path
 
 import torch
 
+from . import checks, wire
 from . import submission as direct
-from . import wire
 from .steps import STEPS
 from .submission import SandboxUnavailable, SubmissionError, read_source, stage
 
@@ -498,14 +498,23 @@ class SandboxedSubmission:
         return RemoteStep(self, step)
 
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
-        getattr(self, step)
-        return self._call(
-            ("kit", "grad_of"),
-            (("step", step, name), args, kwargs, weight),
-            {},
-            f"{step}.{name}",
-            step=step,
+        """As :meth:`grader.submission.DirectSubmission.grad_of`: the gradient comes from the
+        worker, where the submission can replace anything; it is checked here against the
+        function's own outputs before a test sees it."""
+        remote = getattr(self, step)
+        output, grads = self._reply_pair(
+            self._call(
+                ("kit", "grad_of"),
+                (("step", step, name), args, kwargs, weight),
+                {},
+                f"{step}.{name}",
+                step=step,
+            ),
+            f"the gradient of {step}.{name}",
         )
+        call = getattr(remote, name)
+        checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
+        return output, grads
 
     def torch_calls(self, step: str, name: str, args, kwargs=None):
         """``(output, records)``: the call, and the torch functions it reached, recorded in
@@ -516,22 +525,21 @@ class SandboxedSubmission:
         )
 
     def module_grads(self, module, args, weight=None):
-        return self._call(
+        grads = self._call(
             ("kit", "module_grads"),
             (module, args, weight),
             {},
             "a model's gradients",
             worker=_worker_of(module),
         )
+        checks.parameter_gradients_of_outputs(module, args, weight, grads, "the model")
+        return grads
 
-    def train_classifier(self, model, X, y, **options):
-        return self._call(
-            ("kit", "train_classifier"),
-            (model, X, y),
-            options,
-            "training a model",
-            worker=_worker_of(model),
-        )
+    @staticmethod
+    def _reply_pair(reply, what: str):
+        if not isinstance(reply, tuple) or len(reply) != 2:
+            raise SubmissionError(f"{what}: the worker's answer is malformed")
+        return reply
 
     def warm(self) -> None:
         """Start the sandbox now, outside any test's time limit.

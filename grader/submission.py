@@ -24,7 +24,7 @@ import tokenize
 import traceback
 from pathlib import Path
 
-from . import kit_ops
+from . import checks, kit_ops
 from .figures import to_plain
 from .steps import MAX_STEP_FILE, STEPS
 
@@ -233,22 +233,33 @@ class DirectSubmission:
     # Kit operations (grader/kit_ops.py) on the submission's functions and objects.
 
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
-        """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`."""
+        """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`.
+
+        The gradient is taken where the function runs, then checked here against the
+        function's own outputs (:func:`grader.checks.gradient_of_outputs`).
+        """
         function = self._function(step, name)
         refuse_after_timeout()
         try:
-            return kit_ops.grad_of(function, args, kwargs, weight)
+            output, grads = kit_ops.grad_of(function, args, kwargs, weight)
         except BaseException as exc:
             note_timeout(exc)
             raise
+        output = to_plain(output)
+        call = getattr(getattr(self, step), name)
+        checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
+        return output, grads
 
     def module_grads(self, module, args, weight=None):
-        """Parameter gradients of a module's output; see :func:`grader.kit_ops.module_grads`."""
-        return kit_ops.module_grads(module, args, weight)
-
-    def train_classifier(self, model, X, y, **options):
-        """The kit's own training loop on a model; see :func:`grader.kit_ops.train_classifier`."""
-        return kit_ops.train_classifier(model, X, y, **options)
+        """Parameter gradients of a module's output, checked against the module's outputs."""
+        refuse_after_timeout()
+        try:
+            grads = kit_ops.module_grads(module, args, weight)
+        except BaseException as exc:
+            note_timeout(exc)
+            raise
+        checks.parameter_gradients_of_outputs(module, args, weight, grads, "the model")
+        return grads
 
     def _function(self, step: str, name: str):
         getattr(getattr(self, step), name)  # clear errors for a missing step or name
