@@ -59,6 +59,18 @@ def note_timeout(exc: BaseException) -> None:
         _timed_out_in = CURRENT_TEST
 
 
+def import_timed_out(step: str, exc: BaseException) -> SubmissionError:
+    """The import failure kept for a step whose import ran past a test's time limit
+    (noted as that test's timeout): importing it again would only hang again."""
+    note_timeout(exc)
+    limit = str(exc).split(">")[-1].strip().rstrip(")").strip() if ">" in str(exc) else ""
+    return SubmissionError(
+        f"{step}.py failed to import: it ran past the time limit"
+        + (f" of {limit}" if limit else "")
+        + " while importing (every test of this step fails without running it again)"
+    )
+
+
 def refuse_after_timeout() -> None:
     from _pytest.outcomes import Failed
 
@@ -199,6 +211,8 @@ class DirectSubmission:
         try:
             module = importlib.import_module(f"{self._package}.{step}")
         except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
+            if is_timeout(exc):
+                return import_timed_out(step, exc)
             return SubmissionError(
                 f"{step}.py failed to import: {describe_exception(exc, str(self._dir))}"
             )
