@@ -62,11 +62,12 @@ _uids = itertools.count()
 
 @dataclass(frozen=True)
 class Limits:
-    # What the submission's code may use beyond the kit's own start-up (torch, the data):
-    # the data segment of each process, and either a cgroup's memory.max over them all
-    # (on top of what the sandbox used once ready) or each worker's address space on
-    # top of the zygote's (about 3.8 GiB of address space, 1 GiB resident, with torch
-    # 2.14 cu130 on the CPU; see grader/worker.py:_cap_address_space).
+    # The memory budget. Each process's private data (RLIMIT_DATA), start-up included
+    # (the zygote holds 1.2 GiB of data once torch and MNIST are loaded), and on top of
+    # what the kit itself took at start-up, either a cgroup's memory.max over all the
+    # sandbox's processes or each worker's address space (RLIMIT_AS: the zygote's 3.8
+    # GiB, mostly torch's libraries, with torch 2.14 cu130 on the CPU, plus this; see
+    # grader/worker.py:_cap_address_space). Both count shared anonymous memory.
     memory_bytes: int = 4 * 2**30
     cpu_seconds: int = 1800
     processes: int = 256  # threads count too: torch starts a few per core

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
+import re
 import shutil
 import sys
 import tempfile
@@ -63,7 +64,8 @@ def import_timed_out(step: str, exc: BaseException) -> SubmissionError:
     """The import failure kept for a step whose import ran past a test's time limit
     (noted as that test's timeout): importing it again would only hang again."""
     note_timeout(exc)
-    limit = str(exc).split(">")[-1].strip().rstrip(")").strip() if ">" in str(exc) else ""
+    found = re.search(r">\s*([0-9.]+\s*s)", str(exc))  # "Timeout (>5.0s) from pytest-timeout."
+    limit = found.group(1) if found else ""
     return SubmissionError(
         f"{step}.py failed to import: it ran past the time limit"
         + (f" of {limit}" if limit else "")

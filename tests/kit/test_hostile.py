@@ -56,8 +56,17 @@ class Listener:
 
 
 def _processes_with(marker: str) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,uid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+    """``PID command line`` of each process whose command line holds ``marker`` (read
+    from /proc: ``ps`` cuts long lines to $COLUMNS, which hid the marker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit() and marker in args and int(entry.name) != os.getpid():
+            found.append(f"{entry.name} {args}")
+    return found
 
 
 @pytest.fixture(scope="module")
