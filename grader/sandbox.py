@@ -261,7 +261,10 @@ def remove_tree(path: Path) -> None:
             os.chmod(failed, 0o700)
 
     try:
-        shutil.rmtree(path, onerror=unlock)
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=unlock)
+        else:
+            shutil.rmtree(path, onerror=unlock)
         if os.path.lexists(path):
             shutil.rmtree(path, ignore_errors=True)  # a second pass, now unlocked
     except (OSError, RecursionError):

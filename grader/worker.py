@@ -248,27 +248,32 @@ def _exit_description(status: int, peak_kib: int = 0) -> str:
             name = signal.Signals(number).name
         except ValueError:
             name = f"signal {number}"
-        peak = f"; its peak memory was {peak_kib // 1024} MiB" if peak_kib else ""
         hint = ""
         if name == "SIGXCPU":
             hint = " (the CPU time limit)"
         elif name in ("SIGKILL", "SIGSEGV", "SIGBUS", "SIGABRT"):
             # Under the memory cap an allocation fails; C code that does not check it
             # crashes, and a cgroup's cap kills with SIGKILL.
-            near = _memory_budget and peak_kib * 1024 >= 0.8 * _memory_budget
-            hint = (
-                f" (probably the memory cap of {_memory_budget // 2**20} MiB{peak})"
-                if near
-                else f" (the memory cap?{peak})"
-            )
+            own = max(peak_kib - _baseline_kib, 0) * 1024  # beyond what the zygote held
+            if not _memory_budget:
+                hint = " (the memory or CPU limit?)"
+            elif own >= 0.8 * _memory_budget:
+                hint = (
+                    f" (probably the memory cap: it used {own // 2**20} MiB of its "
+                    f"{_memory_budget // 2**20} MiB)"
+                )
+            else:
+                hint = f" (it used {own // 2**20} MiB of its {_memory_budget // 2**20} MiB)"
         return f"it was killed by {name}{hint}"
     return f"it exited with code {os.WEXITSTATUS(status)}"
 
 
 # Exit statuses and peak memory (KiB) of children reaped before anyone asked (see _collect).
 _ended: dict[int, tuple[int, int]] = {}
-# The memory a worker may use beyond the zygote's own (0: no cap set here).
+# The memory a worker may use beyond the zygote's own (0: no cap set here), and what
+# the zygote itself held resident (KiB) when the cap was set.
 _memory_budget = 0
+_baseline_kib = 0
 
 
 def _collect() -> None:
@@ -467,11 +472,10 @@ def _cap_address_space(budget: int, threads: int) -> None:
     """
     import resource
 
-    global _memory_budget
-    status = Path("/proc/self/status").read_text()
-    size_kib = next(
-        int(line.split()[1]) for line in status.splitlines() if line.startswith("VmSize:")
-    )
+    global _memory_budget, _baseline_kib
+    status = Path("/proc/self/status").read_text().splitlines()
+    size_kib = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    _baseline_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
     cap = size_kib * 1024 + budget + threads * 72 * 2**20 + 256 * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     _memory_budget = budget
