@@ -299,7 +299,10 @@ def cgroup_base() -> Path | None:
         fields = line.split()
         if " - cgroup2 " not in line or len(fields) < 5:
             continue
-        base = Path(fields[4]) / own.lstrip("/")
+        root = fields[3]  # the part of the hierarchy this mount shows (not "/" in some containers)
+        if root != "/" and not (own + "/").startswith(root.rstrip("/") + "/"):
+            continue
+        base = Path(fields[4]) / own[len(root.rstrip("/")) :].lstrip("/")
         try:
             if not {"memory", "pids"} <= set((base / "cgroup.controllers").read_text().split()):
                 continue
