@@ -20,14 +20,20 @@ Isolation, strongest first:
 - ``process``: a plain child process (used where bubblewrap is missing or
   cannot run); the grader says so once.
 
-Both set resource limits with ``prlimit``: memory (data segment), CPU time,
-processes, file size. A worker that crashes, exits, is killed or runs past the
-test's timeout fails that test only; the next request starts a fresh worker.
+Both set resource limits with ``prlimit``: data segment, CPU time, processes,
+file size. Memory is capped over all of a sandbox's processes by a cgroup v2
+(``memory.max``, ``pids.max``) where the grader can create one; elsewhere each
+worker's address space is capped (RLIMIT_AS, which counts shared mappings too)
+at the zygote's own size plus the budget. Workers run one at a time; when one
+ends, the zygote kills every process it left and empties its /tmp. A worker that
+crashes, exits, is killed or runs past the test's timeout fails that test only;
+the next request starts a fresh worker.
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import itertools
 import os
 import shutil
@@ -56,6 +62,12 @@ _uids = itertools.count()
 
 @dataclass(frozen=True)
 class Limits:
+    # The memory budget. Each process's private data (RLIMIT_DATA), start-up included
+    # (the zygote holds 1.2 GiB of data once torch and MNIST are loaded), and on top of
+    # what the kit itself took at start-up, either a cgroup's memory.max over all the
+    # sandbox's processes or each worker's address space (RLIMIT_AS: the zygote's 3.8
+    # GiB, mostly torch's libraries, with torch 2.14 cu130 on the CPU, plus this; see
+    # grader/worker.py:_cap_address_space). Both count shared anonymous memory.
     memory_bytes: int = 4 * 2**30
     cpu_seconds: int = 1800
     processes: int = 256  # threads count too: torch starts a few per core
@@ -156,6 +168,9 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
         args += ["--dev-bind", str(device), str(device)]
     if Path("/sys").exists():
         args += ["--ro-bind", "/sys", "/sys"]
+    # Only /tmp is writable (and emptied after each worker). Without root, bubblewrap
+    # makes / and /dev as the grader's user, writable to the worker: read-only here.
+    args += ["--remount-ro", "/", "--remount-ro", "/dev"]
     args += [
         "--unshare-net",
         "--unshare-pid",
@@ -190,33 +205,236 @@ def bwrap_args(staged: Path, mpl_cache: Path, limits: Limits, uid: int, env: dic
 
 BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
-    "import shutil; shutil.copytree(sys.argv[2], '/tmp/mpl', dirs_exist_ok=True) "
-    "if sys.argv[2] else None; "
-    "from grader.worker import main; main(sys.argv[3:])"
+    "from grader.worker import main; main(sys.argv[2:])"
 )
 
 
-def _mpl_cache() -> Path:
-    """A matplotlib config dir with its font cache built once, copied into each worker."""
-    cache = Path(tempfile.gettempdir()) / f"grader-mplcache-{os.getuid()}"
-    if not (cache / ".ready").exists():
-        cache.mkdir(exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-c", "import matplotlib.font_manager"],
-            env={**os.environ, "MPLCONFIGDIR": str(cache)},
-            capture_output=True,
+def _mpl_cache(fallback: Path) -> Path:
+    """A matplotlib config dir with its font cache built once (seconds), copied into
+    each worker's scratch folder by the zygote.
+
+    Kept in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``), one per
+    matplotlib version, never in /tmp; where that cannot be written, built under
+    ``fallback`` (the submission's own temporary folder, removed with it).
+    """
+    from importlib.metadata import version
+
+    name = f"mplcache-{version('matplotlib')}"
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    for parent in (Path(home) / "mnist-exercise-kit", fallback):
+        cache = parent / name
+        if (cache / ".ready").exists():
+            return cache
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            building = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))
+        except OSError:
+            continue
+        try:
+            subprocess.run(
+                [sys.executable, "-c", "import matplotlib.font_manager"],
+                env={**os.environ, "MPLCONFIGDIR": str(building)},
+                capture_output=True,
+            )
+            (building / ".ready").write_text("")
+            for p in [building, *building.rglob("*")]:
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
+            try:
+                os.rename(building, cache)  # atomic: a parallel grader sees all or nothing
+            except OSError:
+                pass  # another grader finished first: use its copy
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        if (cache / ".ready").exists():
+            return cache
+    raise RuntimeError(f"matplotlib's cache could not be built under {fallback}")
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder whatever its content: modes a worker set (000), any depth."""
+    if not os.path.lexists(path):
+        return
+
+    def unlock(function, failed, _exc_info):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(failed), 0o700)
+            os.chmod(failed, 0o700)
+
+    try:
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=unlock)
+        else:
+            shutil.rmtree(path, onerror=unlock)
+        if os.path.lexists(path):
+            shutil.rmtree(path, ignore_errors=True)  # a second pass, now unlocked
+    except (OSError, RecursionError):
+        pass
+    if os.path.lexists(path):  # too deep for Python: the system's tools walk any depth
+        subprocess.run(["chmod", "-R", "u+rwx", str(path)], capture_output=True)
+        subprocess.run(["rm", "-rf", "--", str(path)], capture_output=True)
+
+
+@cache
+def cgroup_base() -> Path | None:
+    """A cgroup v2 folder in which each sandbox can get a cgroup of its own with the
+    memory and pids controllers, or None (then RLIMIT_AS caps each worker).
+
+    Usable when the grader's own cgroup (on a cgroup2 mount) offers both controllers
+    to children it may create: as root in a cgroup with no processes of its own (the
+    root cgroup, a dedicated slice) or in a delegated subtree. Not on cgroup v1 or
+    hybrid hosts where the memory controller is on v1.
+    """
+    if sys.platform != "linux":
+        return None
+    try:
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+        own = next(
+            line[3:]
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if line.startswith("0::")
         )
-        (cache / ".ready").write_text("")
-        os.chmod(cache, 0o755)
-        for p in cache.rglob("*"):
-            os.chmod(p, 0o755 if p.is_dir() else 0o644)
-    return cache
+    except (OSError, StopIteration):
+        return None
+    for line in mounts:
+        fields = line.split()
+        if " - cgroup2 " not in line or len(fields) < 5:
+            continue
+        root = fields[3]  # the part of the hierarchy this mount shows (not "/" in some containers)
+        if root != "/" and not (own + "/").startswith(root.rstrip("/") + "/"):
+            continue
+        base = Path(fields[4]) / own[len(root.rstrip("/")) :].lstrip("/")
+        try:
+            if not {"memory", "pids"} <= set((base / "cgroup.controllers").read_text().split()):
+                continue
+            enabled = set((base / "cgroup.subtree_control").read_text().split())
+            if not {"memory", "pids"} <= enabled:
+                (base / "cgroup.subtree_control").write_text("+memory +pids")
+            probe = base / f"grader-probe-{os.getpid()}"
+            probe.mkdir()
+            try:
+                usable = {"memory", "pids"} <= set(
+                    (probe / "cgroup.controllers").read_text().split()
+                )
+                usable = usable and os.access(probe / "memory.max", os.W_OK)
+            finally:
+                probe.rmdir()
+        except OSError:
+            continue
+        if usable:
+            return base
+    return None
+
+
+class Cgroup:
+    """A sandbox's own cgroup v2: a memory cap and a process cap over all its processes."""
+
+    def __init__(self, base: Path, limits: Limits):
+        self.path = base / f"grader-sandbox-{os.getpid()}-{next(_uids)}"
+        self.path.mkdir()
+        self.budget = limits.memory_bytes
+        # Start-up (torch, the data) gets the budget plus room for the kit's own 1 GiB.
+        self._write("memory.max", str(limits.memory_bytes + 2 * 2**30))
+        self._write("memory.swap.max", "0")
+        self._write("pids.max", str(limits.processes))
+        self.kills_seen = self.oom_kills()
+
+    def _write(self, name: str, value: str) -> None:
+        with contextlib.suppress(OSError):
+            (self.path / name).write_text(value)
+
+    def enter(self, command: list[str]) -> list[str]:
+        """``command``, started inside this cgroup (before it runs anything)."""
+        return ["sh", "-c", 'echo 0 > "$0/cgroup.procs" && exec "$@"', str(self.path), *command]
+
+    def ready(self) -> None:
+        """The sandbox is ready: from now on the submission gets the budget on top."""
+        try:
+            current = int((self.path / "memory.current").read_text())
+        except (OSError, ValueError):
+            return
+        self._write("memory.max", str(current + self.budget))
+
+    def oom_kills(self) -> int:
+        try:
+            for line in (self.path / "memory.events").read_text().splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def new_oom_kill(self) -> bool:
+        seen, self.kills_seen = self.kills_seen, self.oom_kills()
+        return self.kills_seen > seen
+
+    def close(self) -> None:
+        """Kill every process in it and remove it; idempotent."""
+        import time
+
+        if not self.path.exists():
+            return
+        self._write("cgroup.kill", "1")  # Linux 5.14+; else one by one, below
+        for _ in range(200):
+            try:
+                pids = (self.path / "cgroup.procs").read_text().split()
+            except OSError:
+                break
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+            time.sleep(0.01)
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+def _cuda_in_use() -> bool:
+    """CUDA reserves more address space than any budget: RLIMIT_AS would break it."""
+    return any(Path("/dev").glob("nvidia*")) and torch.cuda.is_available()
+
+
+_said_once: set[str] = set()
+
+
+def _say_once(text: str) -> None:
+    if text not in _said_once:
+        _said_once.add(text)
+        print(f"grader: {text}", file=sys.stderr)
 
 
 class Sandbox:
-    """The sandbox of one submission: a zygote process that forks a worker per step."""
+    """The sandbox of one submission: a zygote process that forks a worker per step.
 
-    def __init__(self, staged: Path, isolation: str, limits: Limits, threads: int):
+    ``work`` (default: the folder holding ``staged``) is the grader's private folder
+    for this submission; without bubblewrap the workers' scratch folder goes there.
+    """
+
+    def __init__(
+        self,
+        staged: Path,
+        isolation: str,
+        limits: Limits,
+        threads: int,
+        work: Path | None = None,
+    ):
+        work = Path(work) if work is not None else staged.parent
+        self.proc: subprocess.Popen | None = None
+        self.control = self.control_file = None
+        self.cgroup: Cgroup | None = None
+        self.scratch: Path | None = None
+        self._closed = False
+        mpl = _mpl_cache(work)
+        base = cgroup_base()
+        budget = limits.memory_bytes
+        if base is not None:
+            self.cgroup, budget = Cgroup(base, limits), 0  # the cgroup caps them all
+        elif _cuda_in_use():
+            budget = 0
+            _say_once(
+                "CUDA without a usable cgroup v2: the sandbox's memory cap counts each "
+                "process's private memory only (RLIMIT_DATA), not shared mappings"
+            )
         control, child = socket.socketpair()
         env = {
             "PATH": "/usr/bin:/bin",
@@ -235,25 +453,36 @@ class Sandbox:
             f"--fsize={limits.file_bytes}",
             "--",
         ]
+        zygote_options = [f"budget={budget}"]
         if isolation == "bwrap":
             uid = 40000 + (os.getpid() * 64 + next(_uids)) % 20000  # its own, so nproc is its own
             env["MNIST_DATA_DIR"] = "/kit/data_cache"
             command = [
                 *prlimit,
-                *bwrap_args(staged, _mpl_cache(), limits, uid, env),
+                *bwrap_args(staged, mpl, limits, uid, env),
                 sys.executable,
                 "-I",
                 "-c",
                 BOOT,
                 "/kit",
-                "/kit/mplcache",
                 str(child.fileno()),
                 "/submission/submission",
                 str(threads),
+                *zygote_options,
+                "scratch=/tmp",  # the sandbox's private tmpfs
+                "mpl=/kit/mplcache",
             ]
             popen_env = None
         else:
-            env.update(MNIST_DATA_DIR=str(DATA_DIR), MPLCONFIGDIR=str(_mpl_cache()))
+            # No private /tmp without bubblewrap: a private folder, emptied after each worker.
+            self.scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=work))
+            scratch = str(self.scratch)
+            env.update(
+                MNIST_DATA_DIR=str(DATA_DIR),
+                MPLCONFIGDIR=f"{scratch}/mpl",
+                HOME=scratch,
+                TMPDIR=scratch,
+            )
             command = [
                 *prlimit,
                 sys.executable,
@@ -261,27 +490,39 @@ class Sandbox:
                 "-c",
                 BOOT,
                 str(KIT_ROOT),
-                "",
                 str(child.fileno()),
                 str(staged / "submission"),
                 str(threads),
+                *zygote_options,
+                f"scratch={scratch}",
+                f"mpl={mpl}",
             ]
             popen_env = {**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        if self.cgroup is not None:
+            command = self.cgroup.enter(command)
         # Output printed through Python is captured per request (capped); what bypasses it
         # (os.write, C code) goes nowhere, so a flood can fill neither a disk nor a pipe.
         # Until the zygote is ready (no submission code has run), its stderr goes to a
         # file, to say why a sandbox could not start; then the zygote points it nowhere.
+        # (An unnamed file: nothing is left behind, whatever happens to this process.)
         startup_log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            command,
-            pass_fds=(child.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=startup_log,
-            env=popen_env,
-            start_new_session=True,
-        )
-        child.close()
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=startup_log,
+                env=popen_env,
+                start_new_session=True,
+            )
+        except BaseException:
+            startup_log.close()
+            control.close()
+            self.close()
+            raise
+        finally:
+            child.close()
         self.control = control
         self.control_file = control.makefile("r")
         control.settimeout(STARTUP_TIMEOUT_S)
@@ -292,6 +533,10 @@ class Sandbox:
             ready, timed_out = "", True
         except OSError:
             ready = ""
+        except BaseException:
+            startup_log.close()
+            self.close()
+            raise
         control.settimeout(None)
         if ready != "ready":
             self.close()
@@ -309,9 +554,11 @@ class Sandbox:
                 f"the sandbox could not start: {how}" + (f": {said}" if said else "")
             )
         startup_log.close()
+        if self.cgroup is not None:
+            self.cgroup.ready()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return not self._closed and self.proc is not None and self.proc.poll() is None
 
     def _ask(self, line: str, fds: tuple = ()) -> str:
         try:
@@ -335,39 +582,73 @@ class Sandbox:
         return StepWorker(self, pid, mine)
 
     def end(self, worker: StepWorker, kill: bool) -> str:
-        """Stop a worker (at once with ``kill``); how it ended, as the zygote saw it."""
+        """Stop a worker (at once with ``kill``); how it ended, as the zygote saw it.
+
+        The zygote answers once every process the worker left is gone and its scratch
+        folder is empty again."""
         worker.sock.close()
         try:
-            return self._ask(f"{'kill' if kill else 'reap'} {worker.pid}")
+            said = self._ask(f"{'kill' if kill else 'reap'} {worker.pid}")
         except (OSError, EOFError, ValueError):
             self.close()
-            return "its sandbox ended"
+            said = "its sandbox ended"
+        if self.cgroup is not None and self.cgroup.new_oom_kill():
+            said += f" (the sandbox's memory cap of {self.cgroup.budget // 2**20} MiB was hit)"
+        return said
 
     def close(self) -> None:
-        """Kill the sandbox (its PID namespace ends, and every process in it); idempotent."""
-        # Its PID 1 (the zygote) first, from outside, where the kernel's shield does not
-        # apply: the namespace ends with it, whatever state its processes are in.
-        for pid in [*_children(self.proc.pid), self.proc.pid]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        self.control_file.close()
-        self.control.close()
+        """Kill the sandbox (its PID namespace ends, and every process in it) and remove
+        what it made; idempotent, and safe from a signal handler."""
+        self._closed = True
+        if self.proc is not None:
+            # Everything below the zygote first, parents before children, round after
+            # round: without bubblewrap the zygote is their subreaper, so what a killed
+            # process leaves (a setsid'd daemon too) is its child by the next round.
+            # With bubblewrap the first kill of the namespace's PID 1 ends them all.
+            for _ in range(100):
+                tree = _descendants(self.proc.pid)
+                if not tree:
+                    break
+                for pid in tree:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if self.cgroup is not None:
+            self.cgroup.close()  # also what left the process group (setsid), in any mode
+        if self.control_file is not None:
+            self.control_file.close()
+        if self.control is not None:
+            self.control.close()
+        if self.scratch is not None:
+            remove_tree(self.scratch)
 
 
 def _children(pid: int) -> list[int]:
-    """The direct children of a process (Linux), or none where /proc cannot tell."""
+    """The direct children of a process (of all its threads; Linux), or none where
+    /proc cannot tell."""
+    found = []
     try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
-    return [int(child) for child in text.split()]
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, parents before their children."""
+    found, queue = [], _children(pid)
+    while queue:
+        child = queue.pop(0)
+        found.append(child)
+        queue += _children(child)
+    return found
 
 
 @dataclass
@@ -455,10 +736,14 @@ class SandboxedSubmission:
         self.name = self.path.name
         self.isolation, self.limits, self.threads = isolation, limits, threads
         self._tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        self._staged = self._tmp / "staged"
-        self._dir = stage(self.path, self._staged)
-        for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
-            os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
+        try:
+            self._staged = self._tmp / "staged"
+            self._dir = stage(self.path, self._staged)
+            for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
+        except BaseException:
+            remove_tree(self._tmp)  # a refused submission leaves nothing behind either
+            raise
         self._sandbox: Sandbox | None = None
         self._worker: StepWorker | None = None
         self._worker_step: str | None = None
@@ -466,6 +751,7 @@ class SandboxedSubmission:
         self._imported: dict[str, SubmissionError | None] = {}
         self._ever_started = False
         self._cannot_start: str | None = None
+        self._closed = False
 
     # -- the interface the hidden tests use ---------------------------------------------
 
@@ -493,6 +779,11 @@ class SandboxedSubmission:
             except RemoteError as exc:
                 text = str(exc) if type(exc) is RemoteError else f"{type(exc).__name__}: {exc}"
                 self._imported[step] = SubmissionError(f"{step}.py failed to import: {text}")
+            except BaseException as exc:
+                if not direct.is_timeout(exc):
+                    raise
+                # One timeout per step, not one per test: the import would hang again.
+                self._imported[step] = direct.import_timed_out(step, exc)
         if self._imported[step] is not None:
             raise self._imported[step]
         return RemoteStep(self, step)
@@ -555,18 +846,28 @@ class SandboxedSubmission:
             self._sandbox = None
             self._worker = None
             try:
-                self._sandbox = Sandbox(self._staged, self.isolation, self.limits, self.threads)
+                self._sandbox = Sandbox(
+                    self._staged, self.isolation, self.limits, self.threads, work=self._tmp
+                )
             except RuntimeError as exc:
                 if not self._ever_started:
                     self._cannot_start = str(exc)
                 raise
             self._ever_started = True
+            if self._closed:  # closed (a signal handler) while this one was starting
+                self._sandbox.close()
+                self._sandbox = None
+                raise RuntimeError("the submission was closed")
 
     def close(self) -> None:
-        if self._sandbox is not None:
-            self._sandbox.close()  # the PID namespace ends: every process in it is gone
-            self._sandbox = None
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        """End the sandbox and remove every file made for this submission; idempotent,
+        and safe to call from a signal handler (the grader's SIGTERM/SIGINT)."""
+        self._closed = True
+        self._cannot_start = self._cannot_start or "the submission was closed"
+        sandbox, self._sandbox, self._worker = self._sandbox, None, None
+        if sandbox is not None:
+            sandbox.close()  # the PID namespace ends: every process in it is gone
+        remove_tree(self._tmp)
 
     # -- the wire --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import importlib.util
 import io
 import itertools
 import os
+import re
 import shutil
 import stat
 import sys
@@ -61,6 +62,19 @@ def note_timeout(exc: BaseException) -> None:
     global _timed_out_in
     if is_timeout(exc):
         _timed_out_in = CURRENT_TEST
+
+
+def import_timed_out(step: str, exc: BaseException) -> SubmissionError:
+    """The import failure kept for a step whose import ran past a test's time limit
+    (noted as that test's timeout): importing it again would only hang again."""
+    note_timeout(exc)
+    found = re.search(r">\s*([0-9.]+\s*s)", str(exc))  # "Timeout (>5.0s) from pytest-timeout."
+    limit = found.group(1) if found else ""
+    return SubmissionError(
+        f"{step}.py failed to import: it ran past the time limit"
+        + (f" of {limit}" if limit else "")
+        + " while importing (every test of this step fails without running it again)"
+    )
 
 
 def refuse_after_timeout() -> None:
@@ -284,6 +298,8 @@ class DirectSubmission:
         try:
             module = importlib.import_module(f"{self._package}.{step}")
         except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
+            if is_timeout(exc):
+                return import_timed_out(step, exc)
             return SubmissionError(
                 f"{step}.py failed to import: {describe_exception(exc, str(self._dir))}"
             )

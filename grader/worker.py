@@ -245,55 +245,195 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
             )
 
 
-def _exit_description(status: int) -> str:
+def _exit_description(status: int, peak_kib: int = 0) -> str:
+    """How a worker ended, in words; ``peak_kib`` is its peak resident memory (rusage)."""
     import signal
 
     if os.WIFSIGNALED(status):
-        name = signal.Signals(os.WTERMSIG(status)).name
-        hint = " (the memory or CPU limit?)" if name in ("SIGKILL", "SIGXCPU", "SIGSEGV") else ""
+        number = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        hint = ""
+        if name == "SIGXCPU":
+            hint = " (the CPU time limit)"
+        elif name in ("SIGKILL", "SIGSEGV", "SIGBUS", "SIGABRT"):
+            # Under the memory cap an allocation fails; C code that does not check it
+            # crashes, and a cgroup's cap kills with SIGKILL.
+            own = max(peak_kib - _baseline_kib, 0) * 1024  # beyond what the zygote held
+            if not _memory_budget:
+                hint = " (the memory or CPU limit?)"
+            elif own >= 0.8 * _memory_budget:
+                hint = (
+                    f" (probably the memory cap: it used {own // 2**20} MiB of its "
+                    f"{_memory_budget // 2**20} MiB)"
+                )
+            else:
+                hint = f" (it used {own // 2**20} MiB of its {_memory_budget // 2**20} MiB)"
         return f"it was killed by {name}{hint}"
     return f"it exited with code {os.WEXITSTATUS(status)}"
 
 
-# Exit statuses of children reaped before anyone asked (see _collect).
-_ended: dict[int, int] = {}
+# Exit statuses and peak memory (KiB) of children reaped before anyone asked (see _collect).
+_ended: dict[int, tuple[int, int]] = {}
+# The memory a worker may use beyond the zygote's own (0: no cap set here), and what
+# the zygote itself held resident (KiB) when the cap was set.
+_memory_budget = 0
+_baseline_kib = 0
 
 
 def _collect() -> None:
     """Reap every child that has ended, workers and orphans alike.
 
-    As PID 1 of the sandbox the zygote inherits whatever a worker left behind
-    (daemons, double forks); unreaped, those would count against the process limit.
+    As PID 1 of the sandbox (or its subreaper, without bubblewrap) the zygote
+    inherits whatever a worker left behind (daemons, double forks); unreaped,
+    those would count against the process limit.
     """
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
-        _ended[pid] = status
+        _ended[pid] = (status, usage.ru_maxrss)
 
 
-def _reap(pid: int) -> str:
-    """Wait briefly for a worker to end (kill it if it does not); how it ended."""
+def _reap(pid: int, killed: bool = False) -> str:
+    """Wait briefly for a worker to end (kill it if it does not); how it ended.
+
+    Then nothing the worker started survives it and its scratch folder is fresh
+    again (:func:`_sweep`): the next step starts from the same clean state.
+    """
     import signal
     import time
 
-    for _ in range(20):
+    try:
+        for _ in range(20):
+            _collect()
+            if pid in _ended:
+                status, peak = _ended.pop(pid)
+                if killed and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+                    return "it was stopped by the grader"
+                return _exit_description(status, peak)
+            time.sleep(0.05)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            _ended.pop(pid, None)
+        return "it stopped answering and was stopped"
+    finally:
+        _sweep()
+        _ended.clear()
+
+
+def _others() -> list[int]:
+    """Every process the zygote must end once a worker has: in the sandbox's PID
+    namespace all but itself; without one, its descendants (it is their subreaper)."""
+    me = os.getpid()
+    if me == 1:
+        return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != 1]
+    found = []
+    for task in os.listdir(f"/proc/{me}/task"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in Path(f"/proc/{me}/task/{task}/children").read_text().split()]
+    return found
+
+
+def _kill_the_rest(deadline_s: float = 10.0) -> None:
+    """SIGKILL every other process until none is left (orphans, daemons, fork loops)."""
+    import signal
+    import time
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
         _collect()
-        if pid in _ended:
-            return _exit_description(_ended.pop(pid))
-        time.sleep(0.05)
+        others = _others()
+        if not others:
+            return
+        if os.getpid() == 1:
+            # From PID 1, kill(-1) reaches every process of the namespace but itself.
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+        else:
+            # Each child killed hands its own children to us (the subreaper): next round.
+            for pid in others:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _wipe(folder: Path) -> None:
+    """Empty ``folder`` (keep it), also what a worker made hard to delete (mode 000).
+
+    Walks by changing directory, not by path: no depth of nesting (paths past
+    PATH_MAX, more levels than open files or Python's recursion) stops it. Every
+    process of the worker has ended, so nothing changes the tree meanwhile.
+    """
+    os.chdir(folder)
+    names: list[str] = []  # the path from ``folder`` down to here
+    stuck: set[int] = set()  # folders that would not go (inode numbers)
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        _ended.pop(pid, None)
-    return "it stopped answering and was stopped"
+        while True:
+            down = None
+            with contextlib.suppress(OSError), os.scandir(".") as entries:
+                for entry in entries:
+                    try:
+                        if not entry.is_dir(follow_symlinks=False):
+                            os.unlink(entry.name)
+                        elif entry.inode() not in stuck:
+                            os.chmod(entry.name, 0o700)
+                            down = entry.name
+                            break
+                    except OSError:
+                        stuck.add(entry.inode())
+            if down is not None:
+                try:
+                    os.chdir(down)
+                    names.append(down)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        stuck.add(os.stat(down, follow_symlinks=False).st_ino)
+                continue
+            if not names:
+                return
+            here = os.stat(".").st_ino
+            os.chdir("..")
+            try:
+                os.rmdir(names.pop())
+            except OSError:
+                stuck.add(here)
+    finally:
+        os.chdir(folder)
+
+
+# The worker's scratch folder (/tmp in the sandbox; a private folder without one) and
+# the matplotlib cache copied into it: both set by the zygote before any worker runs.
+_scratch: Path | None = None
+_mpl_source: Path | None = None
+
+
+def _sweep() -> None:
+    """After a worker: end every process it left, then give the next one a fresh scratch."""
+    _kill_the_rest()
+    _collect()
+    if _scratch is not None:
+        _fresh_scratch()
+
+
+def _fresh_scratch() -> None:
+    import shutil
+
+    _wipe(_scratch)
+    if _mpl_source is not None:
+        # matplotlib's config folder (MPLCONFIGDIR) with its font cache, writable.
+        with contextlib.suppress(OSError):
+            shutil.copytree(_mpl_source, _scratch / "mpl", dirs_exist_ok=True)
 
 
 def _shield() -> None:
@@ -312,6 +452,40 @@ def _shield() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
     except (OSError, AttributeError):
         pass  # not Linux: the plain-process isolation has no such shield anyway
+
+
+def _adopt_orphans() -> None:
+    """Without bubblewrap: become the subreaper of everything the workers start, and
+    end with the grader (a sandbox's processes never outlive it)."""
+    import ctypes
+    import signal
+
+    if os.getpid() == 1:
+        return  # PID 1 of the sandbox: orphans come here already
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def _cap_address_space(budget: int, threads: int) -> None:
+    """Cap every worker's address space: the zygote's own size now plus ``budget``.
+
+    RLIMIT_AS counts every mapping, shared anonymous ones too (RLIMIT_DATA does not).
+    Measured from here because torch maps large libraries: after the warm-up the
+    zygote's VmSize is about 3.8 GiB with torch 2.14 (a CUDA build on the CPU), of
+    which 1 GiB is resident. Each thread a worker starts reserves a stack (8 MiB) and
+    possibly a malloc arena (64 MiB): allowed for, with 256 MiB more. Set before any
+    worker exists, inherited by each; a worker cannot raise it (no privileges).
+    """
+    import resource
+
+    global _memory_budget, _baseline_kib
+    status = Path("/proc/self/status").read_text().splitlines()
+    size_kib = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    _baseline_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    cap = size_kib * 1024 + budget + threads * 72 * 2**20 + 256 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    _memory_budget = budget
 
 
 def _warm_up(package_dir: Path) -> None:
@@ -338,13 +512,32 @@ def _warm_up(package_dir: Path) -> None:
         sys.modules.pop("submission.mnist", None)
 
 
-def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
+def zygote(
+    control: socket.socket,
+    package_dir: Path,
+    threads: int,
+    memory_budget: int = 0,
+    scratch: Path | None = None,
+    mpl_source: Path | None = None,
+) -> None:
     """Fork a fresh worker per request: the imports are paid once, no student code runs here.
 
     Requests on ``control`` are text lines: ``fork`` with a socket passed along
     (the worker's end), answered with the worker's pid; ``reap PID`` (or
     ``kill PID``, which kills it first), answered with how that worker ended.
+    Workers run one at a time: once one has ended, every other process is killed
+    and ``scratch`` (the worker's /tmp, HOME and working folder) is emptied and
+    given a fresh copy of ``mpl_source`` (matplotlib's cache) as ``mpl``.
+    ``memory_budget`` (bytes, 0 for none) caps each worker's address space
+    beyond the zygote's own size.
     """
+    global _scratch, _mpl_source
+    _adopt_orphans()
+    _scratch, _mpl_source = scratch, mpl_source
+    if scratch is not None:
+        os.chdir(scratch)
+        _fresh_scratch()
+
     import matplotlib.pyplot  # noqa: F401 - paid once here, not per step
     import torch
 
@@ -355,6 +548,8 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
     # worker sets its own thread count after the fork.
     torch.set_num_threads(1)
     _warm_up(package_dir)
+    if memory_budget:
+        _cap_address_space(memory_budget, threads)
     _shield()
     # From here on, output that bypasses Python (os.write, C code) goes nowhere; the
     # grader kept what the start-up said, in case it failed.
@@ -373,9 +568,15 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
         _collect()
         request = message.decode().split()
         if request[0] == "fork" and fds:
+            if _others():  # a worker the grader never ended: the same clean start
+                _sweep()
             pid = os.fork()
             if pid == 0:
                 control.close()
+                if os.getpid() != 1 and os.getppid() != 1:
+                    import ctypes
+
+                    ctypes.CDLL(None).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG: ends with us
                 torch.set_num_threads(threads)
                 sock = socket.socket(fileno=fds[0])
                 try:
@@ -390,7 +591,8 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
             if request[0] == "kill":
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(request[1]), 9)
-            control.sendall((_reap(int(request[1])) + "\n").encode())
+            answer = _reap(int(request[1]), killed=request[0] == "kill")
+            control.sendall((answer + "\n").encode())
         else:
             for fd in fds:
                 os.close(fd)
@@ -398,9 +600,18 @@ def zygote(control: socket.socket, package_dir: Path, threads: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    """``FD PACKAGE_DIR [THREADS] [budget=BYTES] [scratch=DIR] [mpl=DIR]``."""
     fd, package_dir = int(argv[0]), Path(argv[1])
     threads = int(argv[2]) if len(argv) > 2 else 1
-    zygote(socket.socket(fileno=fd), package_dir, threads)
+    options = dict(arg.split("=", 1) for arg in argv[3:])
+    zygote(
+        socket.socket(fileno=fd),
+        package_dir,
+        threads,
+        memory_budget=int(options.get("budget", 0)),
+        scratch=Path(options["scratch"]) if options.get("scratch") else None,
+        mpl_source=Path(options["mpl"]) if options.get("mpl") else None,
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ reference ``step04``. A case says what its *own honest code* earns on step 03:
 - ``zero``: the module never imports (it exits or kills itself).
 
 Step 04 must get full marks in every case: one step's disaster stays there.
+A case may add code to its step 04 too (``step04_import``): a check that what
+step 03 left behind is gone, raising (so step 04 scores 0) if it is not.
 ``{marker}`` and ``{port}`` in the code are filled in per run.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 
 KIT_ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = KIT_ROOT / "solutions" / "step03_normalization.py"
+REFERENCE04 = KIT_ROOT / "solutions" / "step04_one_hot_loss.py"
 NORMALIZE_BODY = "    return a / a.sum(-1, keepdim=True)\n"
 
 
@@ -30,6 +33,13 @@ class Case:
     at_import: str = ""  # appended to the module
     in_normalize: str = ""  # replaces normalize's body (indented 4)
     extra_files: dict = field(default_factory=dict)
+    step04_import: str = ""  # appended to the reference step 04
+
+    def step04(self, marker: str) -> str:
+        text = REFERENCE04.read_text()
+        if self.step04_import:
+            text += "\n\n" + self.step04_import
+        return text.replace("{marker}", marker)
 
     def step03(self, marker: str, port: int) -> str:
         text = REFERENCE.read_text()
@@ -42,6 +52,43 @@ class Case:
 
 
 WRONG = "return a"
+
+# A process that outlives the step 03 worker that made it (double fork, its own
+# session) and for two minutes sends ``{signal}`` to every process it sees but that
+# worker (so step 03's own tests run undisturbed) and PID 1.
+_LEFTOVER = """
+import os, sys
+_worker = os.getpid()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, '-c', '''
+import os, signal, sys, time
+worker, end = int(sys.argv[1]), time.time() + 120
+while time.time() < end:
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) not in (1, os.getpid(), worker):
+            try:
+                os.kill(int(entry), signal.{signal})
+            except OSError:
+                pass
+    time.sleep(0.05)
+''', str(_worker), 'hostile-leftover-{marker}'])
+    os._exit(0)
+os.waitpid(-1, 0)
+"""
+
+# Files planted where step 04 would find them: the worker's temporary folder (its
+# HOME and working folder too), one behind folders made hard to delete (mode 000),
+# and wherever else it might write. Step 04's import raises when any is still there.
+_PLANTED = """
+import os, tempfile
+_planted = [p.format(tmp=tempfile.gettempdir(), home=os.path.expanduser('~'), cwd=os.getcwd())
+            for p in ('{tmp}/hostile-plant-{marker}', '{tmp}/locked/deep/hostile-plant-{marker}',
+                      '{home}/hostile-plant-{marker}', '{cwd}/hostile-plant-{marker}',
+                      '/dev/shm/hostile-plant-{marker}', '/hostile-plant-{marker}',
+                      '/kit/hostile-plant-{marker}')]
+"""
 
 CASES = [
     Case("exits-at-import", "zero", at_import="import sys\nsys.exit(0)\n"),
@@ -240,6 +287,57 @@ CASES = [
             "    os.setsid()\n"
             "    os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(900)', "
             "'hostile-leftover-{marker}'])\n"
+        ),
+    ),
+    Case(
+        "orphan-kills-every-process-for-minutes",
+        "full",
+        at_import=_LEFTOVER.replace("{signal}", "SIGKILL"),
+    ),
+    Case(
+        "setsid-daemon-freezes-every-process-for-minutes",
+        "full",
+        at_import=_LEFTOVER.replace("{signal}", "SIGSTOP"),
+    ),
+    Case(
+        "plants-files-for-the-next-step",
+        "full",
+        at_import=_PLANTED
+        + (
+            "for _path in _planted:\n"
+            "    try:\n"
+            "        os.makedirs(os.path.dirname(_path), exist_ok=True)\n"
+            "        open(_path, 'w').write('planted by step 03')\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "for _folder in ('/locked/deep', '/locked'):\n"
+            "    try:\n"
+            "        os.chmod(tempfile.gettempdir() + _folder, 0)\n"
+            "    except OSError:\n"
+            "        pass\n"
+        ),
+        step04_import=_PLANTED
+        + (
+            "_found = []\n"
+            "for _path in _planted:\n"
+            "    try:\n"
+            "        os.stat(_path)\n"
+            "        _found.append(_path)\n"
+            "    except PermissionError:\n"
+            "        _found.append(_path)  # there, behind a locked folder\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "if _found:\n"
+            "    raise RuntimeError(f'step 03 left files behind: {_found}')\n"
+        ),
+    ),
+    Case(
+        "touches-shared-memory-beyond-the-cap",
+        "zero",
+        at_import=(
+            "import ctypes, mmap\n"
+            "_blob = mmap.mmap(-1, 6 * 2**30, flags=mmap.MAP_SHARED)  # RLIMIT_DATA skips it\n"
+            "ctypes.memset((ctypes.c_char * len(_blob)).from_buffer(_blob), 1, len(_blob))\n"
         ),
     ),
 ]
