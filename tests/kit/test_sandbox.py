@@ -43,16 +43,14 @@ def test_a_sandbox_that_cannot_start_says_why_in_every_test(tmp_path):
             "-q",
             "-p",
             "no:cacheprovider",
-            "--sandbox",
-            "require",
-            "--worker-memory-mb",
-            "30",
+            "--sandbox=require",
+            "--worker-memory-mb=30",
+            f"--grader-results={results}",
         ],
         cwd=KIT_ROOT,
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "GRADER_RESULTS": str(results)},
     )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     calls = [json.loads(line) for line in results.read_text().splitlines()]
@@ -195,13 +193,12 @@ def test_an_import_that_hangs_costs_one_timeout_not_one_per_test(tmp_path, mode)
     results = tmp_path / "results.jsonl"
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/hidden", "-m", "step03 or step04", "-q"]
-        + ["-p", "no:cacheprovider", "--submission", str(folder), "--sandbox", mode]
-        + ["--grader-timeout-cap", "5"],
+        + ["-p", "no:cacheprovider", f"--submission={folder}", f"--sandbox={mode}"]
+        + ["--grader-timeout-cap=5", f"--grader-results={results}"],
         cwd=KIT_ROOT,
         capture_output=True,
         text=True,
         timeout=550,
-        env={**os.environ, "GRADER_RESULTS": str(results)},
     )
     calls = [json.loads(line) for line in results.read_text().splitlines()]
     calls = [c for c in calls if c["when"] == "call"]
