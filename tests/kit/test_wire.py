@@ -126,7 +126,25 @@ def test_every_allowed_kind_comes_back_as_itself():
     assert np.isnan(round_trip(float("nan")))
 
 
-@pytest.mark.parametrize("dtype", list(wire.TORCH_DTYPES.values()), ids=str)
+TORCH_DTYPES = [
+    torch.bool,
+    torch.uint8,
+    torch.int8,
+    torch.int16,
+    torch.int32,
+    torch.int64,
+    torch.float16,
+    torch.bfloat16,
+    torch.float32,
+    torch.float64,
+    torch.complex64,
+    torch.complex128,
+]
+NUMPY_DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"]
+NUMPY_DTYPES += ["uint64", "float16", "float32", "float64", "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("dtype", TORCH_DTYPES, ids=str)
 def test_tensors_keep_values_dtype_and_shape(dtype):
     source = (torch.arange(24, dtype=torch.float64) - 7).reshape(2, 3, 4)
     tensors = [
@@ -156,7 +174,7 @@ def test_tensor_flags_come_back():
     assert torch.equal(got_conj, torch.tensor([1 - 2j]))
 
 
-@pytest.mark.parametrize("name", list(wire.NUMPY_DTYPES))
+@pytest.mark.parametrize("name", NUMPY_DTYPES)
 def test_numpy_values_keep_their_type(name):
     array = (np.arange(6) % 2 if name == "bool" else np.arange(6)).astype(name).reshape(2, 3)
     back_array, back_scalar, back_big_endian = round_trip(
@@ -218,6 +236,20 @@ def test_a_zero_stride_claim_cannot_expand():
     refused(raw_frame({"status": "ok", "nodes": [node]}, bytes(64)), "8 bytes for 1000")
 
 
+def test_a_tensor_comes_back_on_the_device_the_worker_had_it_on():
+    """On a CUDA grader a CUDA tensor stays on CUDA; a grader without one refuses it."""
+    node = tensor_node(device="cuda:0")
+    frame = raw_frame({"status": "ok", "nodes": [node]}, bytes(64))
+    if torch.cuda.is_available():
+        status, value, _, _ = decode_raw(frame)
+        assert value.device == torch.device("cuda:0") and value.shape == (2,)
+    else:
+        refused(frame, "0 CUDA devices")
+    refused(
+        raw_frame({"status": "ok", "nodes": [tensor_node(device="cuda:999")]}, bytes(64)), "CUDA"
+    )
+
+
 @pytest.mark.parametrize(
     "node, match",
     [
@@ -240,7 +272,7 @@ def test_a_zero_stride_claim_cannot_expand():
         (["npscalar", "int64", 4], "expected 8"),
         (["dtype", "float8_e4m3fn"], "not allowed"),
         (["dtype", ["float32"]], "not allowed"),
-        (["str", "x" * (wire.MAX_STR + 1)], "characters"),
+        (["str", "x" * (2**20 + 1)], "characters"),
         (["handle", -1, "module", "Net"], "id"),
         (["handle", 1, "anything", "Net"], "kind"),
         (["handle", 1, "module", "N" * 200], "characters"),
@@ -428,7 +460,7 @@ def zero_stride():
         node = ["tensor", "float32", [625_000_000], "cpu", False, False, False, 2_500_000_000]
         wire.to_plain = lambda value, keep: wire.Encoded([node], [np.zeros(8, np.uint8)])
     else:
-        wire.to_plain = lambda value, keep: torch.zeros(2).expand(625_000_000)
+        wire.to_plain = lambda value, keep: torch.zeros(2).as_strided((625_000_000,), (0,))
     return 0
 '''
 
@@ -541,10 +573,10 @@ def test_floods_of_output_stay_capped(pair, capsys):
     sandboxed, _ = pair
     assert sandboxed.step03_normalization.flood_os_write() == 1
     printed = capsys.readouterr()
-    assert len(printed.out) + len(printed.err) < 2 * wire.MAX_OUTPUT
+    assert len(printed.out) + len(printed.err) < 600_000  # at most 256 KiB kept per stream
     assert sandboxed.step03_normalization.flood_patched_stdout() == 2
     printed = capsys.readouterr()
-    assert len(printed.out) < wire.MAX_OUTPUT + 200, len(printed.out)
+    assert len(printed.out) < 300_000, len(printed.out)
     assert "more bytes of output dropped by the grader" in printed.out
 
 
