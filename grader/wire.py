@@ -436,12 +436,17 @@ def _shape(value, what: str) -> tuple[list[int], int]:
 
 def _tensor_device(text: str) -> torch.device:
     """The grader's device for a tensor the worker had on ``text`` (cpu, cuda, cuda:N)."""
-    device = torch.device(text)
-    if device.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if (device.index or 0) >= count:
-            _fail(f"a tensor on {text}, but the grader has {count} CUDA devices")
-    return device
+    match = _DEVICE.fullmatch(text)
+    if match is None:
+        _fail(f"device {text[:40]!r} is not allowed")
+    if match[1] == "cpu":
+        return torch.device("cpu")
+    # The index parsed here: torch.device("cuda:999") wraps around to a negative index.
+    index = int(match[2][1:]) if match[2] else 0
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if index >= count:
+        _fail(f"a tensor on {text}, but the grader has {count} CUDA devices")
+    return torch.device("cuda", index)
 
 
 class _Plan:
@@ -571,7 +576,8 @@ class _Plan:
                     _fail(f"{what}: dtype {str(args[0])[:40]!r} is not allowed")
             elif kind == "device":
                 arity(1)
-                if type(args[0]) is not str or not _DEVICE.fullmatch(args[0]):
+                match = _DEVICE.fullmatch(args[0]) if type(args[0]) is str else None
+                if match is None or (match[2] and int(match[2][1:]) > 127):
                     _fail(f"{what}: device {str(args[0])[:40]!r} is not allowed")
             elif kind in ("figure", "axes"):
                 arity(1)

@@ -397,6 +397,11 @@ def freeze(x):
     x.requires_grad_(False)
 
 
+def zero_grads(params):
+    for p in params:
+        p.grad.zero_()
+
+
 def doubled(x):
     return x * 2
 
@@ -522,6 +527,17 @@ def test_requires_grad_and_in_place_dtype_come_back(pair):
 
     both(pair, "make_double", model_args)
     assert [m.weight.dtype for m in models] == [torch.float64] * 2
+
+    held = []  # the test's own .grad tensors, zeroed in place as in one process
+
+    def grad_args():
+        x = torch.ones(3, requires_grad=True)
+        (x * 2).sum().backward()
+        held.append(x.grad)
+        return ([x],)
+
+    both(pair, "zero_grads", grad_args)
+    assert [g.abs().max().item() for g in held] == [0.0, 0.0]
 
 
 @needs_bwrap
