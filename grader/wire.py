@@ -47,6 +47,9 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from .figures import AxesData, FigureData
+from .figures import to_plain as figure_to_plain
+
 # Caps on a worker's reply, checked by the grader before it builds anything.
 MAX_HEADER = 32 * 2**20  # bytes of JSON describing the value
 MAX_NODES = 2**20  # values in one answer (every number in a list is one)
@@ -211,6 +214,9 @@ class Encoded:
     buffers: list  # contiguous uint8 numpy arrays, in the order of their nodes
 
 
+_PLAIN = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
 class _Encoder:
     def __init__(self, keep):
         self.keep, self.nodes, self.buffers = keep, [], []
@@ -245,11 +251,11 @@ class _Encoder:
         return self.add(["str", text])
 
     def encode(self, value, depth: int = 0) -> int:
-        from .figures import AxesData, FigureData
-        from .figures import to_plain as figure_to_plain
-
         if depth > MAX_DEPTH:
             raise WireError(f"the answer is nested more than {MAX_DEPTH} deep")
+        kind = _PLAIN.get(type(value))
+        if kind is not None:  # the common case first: long lists of plain numbers
+            return self.string(value) if kind == "str" else self.add([kind, value])
         value = figure_to_plain(value)
         if value is None:
             return self.add(["none"])
@@ -597,8 +603,6 @@ class _Plan:
             _fail(f"value {used.index(0)} belongs to nothing")
 
     def _check_fields(self, i, kind, pairs, child, what):
-        from .figures import AxesData, FigureData
-
         fields = {
             f.name: f for f in dataclasses.fields(FigureData if kind == "figure" else AxesData)
         }
@@ -625,8 +629,6 @@ class _Plan:
                     _fail(f"{what}: its axes hold something that is not an axes")
 
     def build(self, payload: bytearray, handle):
-        from .figures import AxesData, FigureData
-
         values = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
             kind, args = node[0], node[1:]
