@@ -51,8 +51,8 @@ from .figures import AxesData, FigureData
 from .figures import to_plain as figure_to_plain
 
 # Caps on a worker's reply, checked by the grader before it builds anything.
-MAX_HEADER = 32 * 2**20  # bytes of JSON describing the value
-MAX_NODES = 2**20  # values in one answer (every number in a list is one)
+MAX_HEADER = 8 * 2**20  # bytes of JSON describing the value (parsed: up to ~25x in memory)
+MAX_NODES = 2**18  # values in one answer (every number in a list is one)
 MAX_DEPTH = 100  # nesting of lists, dicts, ...
 MAX_STR = 2**20  # characters in one string
 MAX_DIMS = 32  # dimensions of one tensor or array
