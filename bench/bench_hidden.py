@@ -33,9 +33,11 @@ def run_once(submission: Path, steps: list[str]) -> tuple[float, dict[str, float
         results = Path(tmp) / "results.jsonl"
         start = time.perf_counter()
         subprocess.run(
-            _pytest_command(["--submission", str(submission), *_marker_expr(steps)]),
+            _pytest_command(
+                [f"--submission={submission}", f"--grader-results={results}", *_marker_expr(steps)]
+            ),
             cwd=tmp,
-            env=_child_env(os.cpu_count() or 1, results),
+            env=_child_env(os.cpu_count() or 1, tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,

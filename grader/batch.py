@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import results, runner
-from .steps import STEPS
+from .steps import MAX_STEP_FILE, STEPS
 
-MAX_STEP_FILE = 1 * 2**20  # a step file in a zip larger than this is skipped
 _STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
 
 
@@ -54,7 +53,8 @@ def extract_zip(archive: Path, into: Path) -> Path:
             if name not in best or depth < best[name].filename.count("/"):
                 best[name] = info
         for name, info in best.items():
-            (into / name).write_bytes(zf.read(info)[:MAX_STEP_FILE])
+            with zf.open(info) as member:  # at most the cap, whatever the header claims
+                (into / name).write_bytes(member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE])
     return into
 
 
@@ -77,7 +77,17 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
 
     for path in paths:
         if path.is_dir() and not _is_submission_dir(path):
-            children = sorted(p for p in path.iterdir() if p.is_dir() or p.suffix == ".zip")
+            links = sorted(p.name for p in path.iterdir() if p.is_symlink())
+            if links:  # a link in a class folder could point at any folder the grader reads
+                print(
+                    f"warning: {path}: symbolic links are not graded: {', '.join(links)}",
+                    file=sys.stderr,
+                )
+            children = sorted(
+                p
+                for p in path.iterdir()
+                if not p.is_symlink() and (p.is_dir() or p.suffix == ".zip")
+            )
             if children:
                 for child in children:
                     add(child)
@@ -201,9 +211,18 @@ def grade_all(
             bar.finished(entry)
         return entry
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         for future in as_completed([pool.submit(one, s) for s in todo]):
             future.result()
+    except BaseException:
+        # Ctrl-C or SIGTERM: stop every child now (waiting for them could take an hour),
+        # then let the threads finish, so that every scratch folder is removed.
+        pool.shutdown(wait=False, cancel_futures=True)
+        runner.stop_all()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown()
     return [done[s.origin] for s in submissions if s.origin in done]
 
 

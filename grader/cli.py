@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="where submission code runs: auto = bubblewrap sandbox if it can "
         "run here, else a plain worker process (default); require = bubblewrap "
-        "or fail; process = a plain worker process; off = in the grading process",
+        "or fail (the setting for real classes); process = a plain worker process; "
+        "off = in the grading process (trusted code only)",
     )
     grade.add_argument(
         "--gradescope",
@@ -125,7 +127,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if cannot:
         return _usage_error(f"cannot write the output: {', '.join(cannot)}")
     sandbox = args.sandbox
-    if sandbox != "off":
+    if sandbox == "off":
+        print(
+            "warning: --sandbox off runs each submission's code inside the process that "
+            "judges it: for trusted code only (real classes: --sandbox require)",
+            file=sys.stderr,
+        )
+    else:
         # Here, not at the top: the sandbox needs torch, `stubs` and `data` do not.
         from .sandbox import bwrap_problem, choose_isolation
 
@@ -211,8 +219,21 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"grade": cmd_grade, "stubs": cmd_stubs, "data": cmd_data}
     commands.update({name: module.run for name, module in _extensions().items()})
-    return commands[args.command](args)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return commands[args.command](args)
+    except (KeyboardInterrupt, runner.Interrupted):
+        where = getattr(args, "json", None)
+        kept = f"; the results so far are in {where} (--resume continues)" if where else ""
+        print(f"\nstopped{kept}", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)

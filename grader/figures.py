@@ -28,6 +28,7 @@ class AxesData:
 class FigureData:
     suptitle: str = ""
     axes: list[AxesData] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # fig.text(...): on the figure, not an axes
 
     @property
     def titles(self) -> list[str]:
@@ -36,7 +37,7 @@ class FigureData:
 
     @property
     def all_text(self) -> str:
-        parts = [*self.titles, *(t for a in self.axes for t in a.texts)]
+        parts = [*self.titles, *self.texts, *(t for a in self.axes for t in a.texts)]
         return " ".join(parts)
 
 
@@ -47,7 +48,19 @@ def figure_data(fig) -> FigureData:
     from matplotlib.patches import Rectangle
 
     fig.canvas.draw()  # a real render: errors in what was drawn show up here
-    data = FigureData(suptitle=fig._suptitle.get_text() if fig._suptitle else "")
+    data = FigureData(
+        suptitle=fig._suptitle.get_text() if fig._suptitle else "",
+        texts=[
+            t.get_text()
+            for t in fig.texts
+            if t
+            not in (
+                fig._suptitle,
+                getattr(fig, "_supxlabel", None),
+                getattr(fig, "_supylabel", None),
+            )
+        ],
+    )
     for ax in fig.axes:
         legend = ax.get_legend()
         data.axes.append(

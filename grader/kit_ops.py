@@ -1,16 +1,18 @@
 """Operations the hidden tests run next to the submission's code.
 
-Some judgements need autograd or a training loop on the submission's own
-objects: a gradient cannot cross a process boundary, a model can only be
-called there. These few kit functions run wherever the submission runs (in
-the test process for the direct fixture, inside the worker for the sandboxed
-one) and return plain data, which the hidden test then judges.
+A gradient of the submission's own code can only be taken where that code
+runs. These two kit functions run wherever the submission runs (in the test
+process for the direct fixture, inside the worker for the sandboxed one, where
+the submission can replace them) and return plain data. Nothing they return is
+trusted: the grader checks each gradient against the function's own outputs
+(grader/checks.py: gradient_of_outputs, parameter_gradients_of_outputs) before a
+test sees it. Training and evaluation run on the grader's side
+(grader/kit_models.py).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 
 def grad_of(function, args, kwargs=None, weight=None):
@@ -51,24 +53,3 @@ def module_grads(module, args, weight=None):
         name: None if p.grad is None else p.grad.detach().clone()
         for name, p in module.named_parameters()
     }
-
-
-def train_classifier(model, X, y, epochs=1, batch_size=64, lr=1e-3, seed=0, device="cpu"):
-    """A plain Adam + cross-entropy loop (the kit's, not the student's); returns epoch losses."""
-    torch.manual_seed(seed)
-    model.to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        order = torch.randperm(len(X))
-        total = 0.0
-        for start in range(0, len(X), batch_size):
-            idx = order[start : start + batch_size]
-            loss = F.cross_entropy(model(X[idx].to(device)), y[idx].to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(X))
-    model.to("cpu")
-    return losses

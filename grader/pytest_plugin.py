@@ -1,10 +1,14 @@
-"""The kit's pytest plugin: steps, points, seeds, device, the submission, results.
+"""The kit's pytest plugin: its options, steps, points, seeds, device, the submission, results.
 
-Loaded by the root ``conftest.py``. Every hidden test (under ``tests/hidden``)
-carries one step marker (``step03``) and ``points(n)``; both are copied into the
-test's ``user_properties`` so JUnit XML and the results file carry them. With
-``--grader-results FILE`` each finished test appends one JSON line to FILE as
-it ends, so a crash loses nothing already judged.
+The plugin owns its command-line options. The kit's own test run loads it from
+the root ``conftest.py``; the grader's child pytest loads it explicitly with
+``-p grader.pytest_plugin`` and ``--noconftest``, so that no ``conftest.py`` of a
+submission or of the folders around it is ever imported there. Every hidden
+test (under ``tests/hidden``) carries one step marker (``step03``) and
+``points(n)``; both are copied into the test's ``user_properties`` so JUnit XML
+and the results file carry them. With ``--grader-results=FILE`` each finished
+test appends one JSON line to FILE as it ends, so a crash loses nothing already
+judged.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from .submission import (
     describe_exception,
 )
 
-HIDDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "hidden"
+KIT_ROOT = Path(__file__).resolve().parent.parent
+HIDDEN_DIR = KIT_ROOT / "tests" / "hidden"
 SEED = 20261122
 # CUDA start-up and kernel compilation on first use: added to training timeouts there.
 CUDA_TIMEOUT_ALLOWANCE = 60.0
@@ -43,6 +48,48 @@ def step_of(item: pytest.Item) -> str | None:
 def points_of(item: pytest.Item) -> float | None:
     marker = item.get_closest_marker("points")
     return float(marker.args[0]) if marker else None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "MNIST exercise kit")
+    group.addoption(
+        "--submission",
+        default=str(KIT_ROOT / "solutions"),
+        help="directory of step files the hidden tests grade (default: solutions/)",
+    )
+    group.addoption(
+        "--sandbox",
+        default="off",
+        choices=["off", "auto", "require", "bwrap", "process"],
+        help="where submission code runs: off = in this process (default; trusted code "
+        "only); auto = a sandboxed worker (bubblewrap if it can run, else a plain child "
+        "process); require = bubblewrap or fail",
+    )
+    group.addoption(
+        "--worker-memory-mb",
+        type=int,
+        default=4096,
+        help="memory limit of a sandboxed worker, in MiB (default 4096)",
+    )
+    group.addoption(
+        "--grader-timeout-cap",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="cap every hidden test's timeout (quick checks of hanging submissions)",
+    )
+    group.addoption(
+        "--grader-inventory",
+        default=None,
+        metavar="FILE",
+        help="write the hidden tests' steps and points to FILE as JSON (used by the grader)",
+    )
+    group.addoption(
+        "--grader-results",
+        default=None,
+        metavar="FILE",
+        help="append one JSON line per finished hidden test to FILE (used by the grader)",
+    )
 
 
 def _hypothesis_profile() -> None:
@@ -73,8 +120,11 @@ def timeout_of(item: pytest.Item, default: float) -> float:
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     # A staged submission's mnist.py lives in a temporary folder: point it at the kit's data.
-    os.environ.setdefault("MNIST_DATA_DIR", str(HIDDEN_DIR.parent.parent / "data_cache"))
+    os.environ.setdefault("MNIST_DATA_DIR", str(KIT_ROOT / "data_cache"))
     _hypothesis_profile()
+    results = config.getoption("grader_results", None)
+    if results:
+        config.pluginmanager.register(ResultsWriter(results), "grader-results-writer")
     threads = os.environ.get("GRADER_TORCH_THREADS")
     if threads:
         import torch
@@ -299,18 +349,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = report.grader[1]  # one line, not a wall of traceback
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    grader = getattr(report, "grader", None)
-    path = os.environ.get("GRADER_RESULTS") or None
-    if grader is None or path is None:
-        return
-    status, message = grader
-    record = {
-        "nodeid": report.nodeid,
-        "when": report.when,
-        "status": status,
-        "message": message[:2000],
-        "duration": round(report.duration, 3),
-    }
-    with open(path, "a") as f:
-        f.write(json.dumps(record) + "\n")
+class ResultsWriter:
+    """Appends one JSON line per judged phase of a hidden test to ``--grader-results``."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        grader = getattr(report, "grader", None)
+        if grader is None:
+            return
+        status, message = grader
+        record = {
+            "nodeid": report.nodeid,
+            "when": report.when,
+            "status": status,
+            "message": message[:2000],
+            "duration": round(report.duration, 3),
+        }
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\n")

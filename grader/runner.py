@@ -6,6 +6,13 @@ submission code. It reads those lines, scores them against the inventory of
 hidden tests (collected once, without any submission) and builds the results
 document. A child that crashes, exits or hangs costs only the tests it had not
 finished: they score 0 with a message saying so.
+
+The child is started so that nothing of a submission can be imported by it as
+pytest configuration: the plugin is loaded with ``-p``, conftest discovery is off
+(``--noconftest``), every option is one token (``--submission=PATH``: pytest's
+early argument scan would take a separate ``PATH`` for a test path and load the
+conftests around it), and it runs in a scratch folder private to the grader that
+is also its ``TMPDIR``, so whatever it leaves there goes when the run ends.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -25,7 +33,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_DIR = KIT_ROOT / "tests" / "hidden"
 # Beyond the sum of the per-test timeouts: interpreter, torch and data start-up.
 STARTUP_ALLOWANCE_S = 120.0
-OUTPUT_TAIL = 2000
+OUTPUT_TAIL = 2000  # of a failed collection's output, in the error
 
 
 def _pytest_command(extra: list[str]) -> list[str]:
@@ -34,10 +42,11 @@ def _pytest_command(extra: list[str]) -> list[str]:
         "-m",
         "pytest",
         str(HIDDEN_DIR),
-        "--rootdir",
-        str(KIT_ROOT),
-        "-c",
-        str(KIT_ROOT / "pyproject.toml"),
+        f"--rootdir={KIT_ROOT}",
+        f"--config-file={KIT_ROOT / 'pyproject.toml'}",
+        "--noconftest",
+        "-p",
+        "grader.pytest_plugin",
         "-p",
         "no:cacheprovider",
         "--assert=plain",
@@ -51,7 +60,7 @@ def _pytest_command(extra: list[str]) -> list[str]:
     ]
 
 
-def _child_env(threads: int, results: Path | None = None) -> dict[str, str]:
+def _child_env(threads: int, scratch: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -60,11 +69,14 @@ def _child_env(threads: int, results: Path | None = None) -> dict[str, str]:
             "GRADER_TORCH_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
             "MNIST_DATA_DIR": str(KIT_ROOT / "data_cache"),
+            # Everything the child makes with tempfile lands in our scratch folder,
+            # which goes with the run, also when the child is killed.
+            "TMPDIR": scratch,
         }
     )
-    env.pop("GRADER_RESULTS", None)
-    if results is not None:
-        env["GRADER_RESULTS"] = str(results)
+    # No pytest options or plugins from the instructor's environment in a grading run.
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+        env.pop(name, None)
     return env
 
 
@@ -72,16 +84,41 @@ def _marker_expr(steps: list[str]) -> list[str]:
     return ["-m", " or ".join(marker_name(s) for s in steps)]
 
 
+class Interrupted(BaseException):
+    """The grading was stopped from outside (Ctrl-C, SIGTERM): no verdict to record.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` takes it
+    for the failure of one submission.
+    """
+
+
+# The grading children running now, so that an interrupted batch can stop them all.
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every grading child still running (and all it started in its session);
+    no new one starts after this."""
+    _stopping.set()
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def collect_inventory(steps: list[str]) -> list[dict]:
     """The hidden tests of ``steps``: nodeid, name, step and points (no submission imported)."""
     with tempfile.TemporaryDirectory(prefix="grader-inventory-") as tmp:
         out = Path(tmp) / "inventory.json"
         proc = subprocess.run(
-            _pytest_command(
-                ["--collect-only", "--grader-inventory", str(out), *_marker_expr(steps)]
-            ),
+            _pytest_command(["--collect-only", f"--grader-inventory={out}", *_marker_expr(steps)]),
             cwd=tmp,
-            env=_child_env(1),
+            env=_child_env(1, tmp),
             capture_output=True,
             text=True,
         )
@@ -107,6 +144,13 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
     return outcomes
 
 
+def _last_line(log: Path) -> str:
+    with open(log, "rb") as f:
+        f.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
+        lines = f.read().decode(errors="replace").strip().splitlines()
+    return lines[-1][:300] if lines else "(no output)"
+
+
 def grade_one(
     path: Path,
     steps: list[str],
@@ -123,33 +167,53 @@ def grade_one(
     ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see grader/sandbox.py).
     """
     path = Path(path).resolve()
+    if _stopping.is_set():
+        raise Interrupted(f"grading {path} was stopped")
     if timeout_s is None:
         timeout_s = STARTUP_ALLOWANCE_S + sum(
             min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory if t["step"] in steps
         )
-    cap = ["--grader-timeout-cap", str(timeout_cap)] if timeout_cap else []
+    cap = [f"--grader-timeout-cap={timeout_cap}"] if timeout_cap else []
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
         results = Path(tmp) / "results.jsonl"
+        work = Path(tmp) / "work"
+        work.mkdir()
+        options = [f"--submission={path}", f"--sandbox={sandbox}", f"--grader-results={results}"]
         log = Path(tmp) / "output.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                _pytest_command(
-                    ["--submission", str(path), "--sandbox", sandbox, *cap, *_marker_expr(steps)]
-                ),
-                cwd=tmp,
-                env=_child_env(threads, results),
+        with (
+            open(log, "wb") as out,
+            subprocess.Popen(
+                _pytest_command([*options, *cap, *_marker_expr(steps)]),
+                cwd=work,
+                env=_child_env(threads, str(work)),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-            )
+            ) as proc,
+        ):
+            with _running_lock:
+                _running.add(proc)
+                if _stopping.is_set():
+                    os.killpg(proc.pid, 9)
             try:
                 rc = proc.wait(timeout=timeout_s)
                 reason = f"the grading process stopped before this test finished (exit code {rc})"
+                if rc in (2, 3, 4):  # pytest's usage or internal error: say what it said
+                    reason += f": {_last_line(log)}"
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.wait()
                 reason = f"the grading process ran past {timeout_s:.0f} s and was stopped"
+            finally:
+                # Whatever the child left running in its session goes with it.
+                try:
+                    os.killpg(proc.pid, 9)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                proc.wait()
+                with _running_lock:
+                    _running.discard(proc)
+        if _stopping.is_set():
+            raise Interrupted(f"grading {path} was stopped")
         outcomes = _read_outcomes(results)
     return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
 

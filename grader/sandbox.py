@@ -42,10 +42,10 @@ from pathlib import Path
 
 import torch
 
+from . import checks, wire
 from . import submission as direct
-from . import wire
 from .steps import STEPS
-from .submission import SandboxUnavailable, SubmissionError, stage
+from .submission import SandboxUnavailable, SubmissionError, read_source, stage
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADER_DIR = KIT_ROOT / "grader"
@@ -507,7 +507,7 @@ class SandboxedSubmission:
     def source(self, step: str) -> str:
         if not self.has_step(step):
             raise SubmissionError(self._missing(step))
-        return (self._dir / f"{step}.py").read_text()
+        return read_source(self._dir / f"{step}.py")
 
     def __getattr__(self, step: str) -> RemoteStep:
         if step not in STEPS:
@@ -530,32 +530,48 @@ class SandboxedSubmission:
         return RemoteStep(self, step)
 
     def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
+        """As :meth:`grader.submission.DirectSubmission.grad_of`: the gradient comes from the
+        worker, where the submission can replace anything; it is checked here against the
+        function's own outputs before a test sees it."""
+        remote = getattr(self, step)
+        output, grads = self._reply_pair(
+            self._call(
+                ("kit", "grad_of"),
+                (("step", step, name), args, kwargs, weight),
+                {},
+                f"{step}.{name}",
+                step=step,
+            ),
+            f"the gradient of {step}.{name}",
+        )
+        call = getattr(remote, name)
+        checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
+        return output, grads
+
+    def torch_calls(self, step: str, name: str, args, kwargs=None):
+        """``(output, records)``: the call, and the torch functions it reached, recorded in
+        the worker (see :meth:`grader.submission.DirectSubmission.torch_calls`)."""
         getattr(self, step)
         return self._call(
-            ("kit", "grad_of"),
-            (("step", step, name), args, kwargs, weight),
-            {},
-            f"{step}.{name}",
-            step=step,
+            ("step", step, name), args, kwargs or {}, f"{step}.{name}", step=step, op="observe"
         )
 
     def module_grads(self, module, args, weight=None):
-        return self._call(
+        grads = self._call(
             ("kit", "module_grads"),
             (module, args, weight),
             {},
             "a model's gradients",
             worker=_worker_of(module),
         )
+        checks.parameter_gradients_of_outputs(module, args, weight, grads, "the model")
+        return grads
 
-    def train_classifier(self, model, X, y, **options):
-        return self._call(
-            ("kit", "train_classifier"),
-            (model, X, y),
-            options,
-            "training a model",
-            worker=_worker_of(model),
-        )
+    @staticmethod
+    def _reply_pair(reply, what: str):
+        if not isinstance(reply, tuple) or len(reply) != 2:
+            raise SubmissionError(f"{what}: the worker's answer is malformed")
+        return reply
 
     def warm(self) -> None:
         """Start the sandbox now, outside any test's time limit.
@@ -587,7 +603,7 @@ class SandboxedSubmission:
     # -- the wire --------------------------------------------------------------------------
 
     def _missing(self, step: str) -> str:
-        return f"{step}.py is missing from the submission {self.path}"
+        return direct.missing(self.path, step)
 
     def _encode(self, value):
         """The test's arguments as they cross: handles as references, a one-shot iterator
@@ -697,17 +713,23 @@ class SandboxedSubmission:
         what: str,
         step: str | None = None,
         worker: StepWorker | None = None,
+        op: str = "call",
     ):
         args, kwargs = self._encode(tuple(args)), self._encode(dict(kwargs))
         objects = _syncable(args, kwargs)
         # Pickling drops .grad; the worker sets these on its copies before the call.
         grads = [_grads(o) for o in objects]
-        result = self._request(("call", target, args, kwargs, grads), what, step, worker)
+        result = self._request((op, target, args, kwargs, grads), what, step, worker)
+        records = None
+        if op == "observe":  # ((value, states), records): the records are checked by the grader
+            if not isinstance(result, tuple) or len(result) != 2:
+                raise SubmissionError(f"{what}: the worker's answer is malformed")
+            result, records = result
         if not isinstance(result, tuple) or len(result) != 2:
             raise SubmissionError(f"{what}: the worker's answer is malformed")
         value, states = result
         _apply_states(objects, states)
-        return value
+        return value if op == "call" else (value, records)
 
 
 def _worker_of(value) -> StepWorker | None:

@@ -20,6 +20,9 @@ STEPS = (
     "step13_init_and_regularization",
 )
 
+# A step file larger than this is not graded (in a folder or in a zip).
+MAX_STEP_FILE = 1 * 2**20
+
 _STEP_RE = re.compile(r"^step(\d\d)(?:_\w+)?$")
 
 

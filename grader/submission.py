@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import itertools
+import os
 import shutil
+import stat
 import sys
 import tempfile
+import tokenize
 import traceback
 from pathlib import Path
 
-from . import kit_ops
+from . import checks, kit_ops
 from .figures import to_plain
-from .steps import STEPS
+from .steps import MAX_STEP_FILE, STEPS
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
 KIT_MNIST = KIT_ROOT / "solutions" / "mnist.py"
@@ -68,17 +72,71 @@ def refuse_after_timeout() -> None:
         )
 
 
+def read_step_file(path: Path, step: str) -> bytes | str:
+    """The bytes of ``path/<step>.py``, or why it cannot be graded.
+
+    Only a regular file is read, opened without following a symbolic link (a link
+    could point at any file the grader can read) and no larger than MAX_STEP_FILE.
+    """
+    name = f"{step}.py"
+    try:
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        return f"the submission folder {path} cannot be read ({exc.strerror})"
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except FileNotFoundError:
+        return f"{name} is missing from the submission {path}"
+    except OSError as exc:
+        if os.path.islink(path / name):
+            return f"{name} is a symbolic link; only regular files are graded"
+        return f"{name} cannot be read ({exc.strerror})"
+    finally:
+        os.close(folder)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return f"{name} is not a regular file; only regular files are graded"
+        if info.st_size > MAX_STEP_FILE:
+            return f"{name} is {info.st_size} bytes, more than the {MAX_STEP_FILE} allowed"
+        return f.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE]
+
+
 def stage(path: Path, into: Path) -> Path:
-    """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir."""
+    """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir.
+
+    Step files that cannot be graded (see :func:`read_step_file`) are left out; the
+    submission's ``missing`` message says why.
+    """
     package = into / "submission"
     package.mkdir(parents=True)
     for step in STEPS:
-        source = path / f"{step}.py"
-        if source.is_file():
-            shutil.copyfile(source, package / source.name)
+        content = read_step_file(path, step)
+        if isinstance(content, bytes):
+            (package / f"{step}.py").write_bytes(content)
     shutil.copyfile(kit_mnist(), package / "mnist.py")
     (package / "__init__.py").write_text('"""A staged submission (generated)."""\n')
     return package
+
+
+def missing(path: Path, step: str) -> str:
+    """Why ``step`` of the submission at ``path`` was not staged."""
+    reason = read_step_file(path, step)
+    return reason if isinstance(reason, str) else f"{step}.py is missing from the submission"
+
+
+def read_source(path: Path) -> str:
+    """A step file's text, decoded as Python decodes it: a UTF-8 BOM, a PEP 263 coding
+    cookie (``# -*- coding: latin-1 -*-``), else UTF-8."""
+    data = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        raise SubmissionError(
+            f"{path.name} cannot be decoded as Python source ({exc}); Python could not import "
+            "it either: save it as UTF-8 (or declare its encoding in a coding cookie)"
+        ) from None
 
 
 def kit_mnist() -> Path:
@@ -151,37 +209,64 @@ class DirectSubmission:
         return (self._dir / f"{step}.py").is_file()
 
     def source(self, step: str) -> str:
-        """The text of a step file (for the "without X" rules)."""
+        """The text of a step file (for the "without X" rules), decoded as Python does."""
         if not self.has_step(step):
             raise SubmissionError(self._missing(step))
-        return (self._dir / f"{step}.py").read_text()
+        return read_source(self._dir / f"{step}.py")
 
-    # Kit operations (grader/kit_ops.py) on the submission's functions and objects.
+    def torch_calls(self, step: str, name: str, args, kwargs=None):
+        """``(output, records)`` of ``<step>.<name>(*args, **kwargs)``: ``records`` lists each
+        torch function the call reached as ``(name, grad_enabled, count)``; see
+        :mod:`grader.observe`. The grader judges them (:func:`grader.checks.written_without`)."""
+        from .observe import TorchCalls
 
-    def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
-        """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`."""
         function = self._function(step, name)
         refuse_after_timeout()
         try:
-            return kit_ops.grad_of(function, args, kwargs, weight)
+            with TorchCalls() as seen:
+                output = function(*args, **(kwargs or {}))
+            return to_plain(output), seen.records()
         except BaseException as exc:
             note_timeout(exc)
             raise
 
-    def module_grads(self, module, args, weight=None):
-        """Parameter gradients of a module's output; see :func:`grader.kit_ops.module_grads`."""
-        return kit_ops.module_grads(module, args, weight)
+    # Kit operations (grader/kit_ops.py) on the submission's functions and objects.
 
-    def train_classifier(self, model, X, y, **options):
-        """The kit's own training loop on a model; see :func:`grader.kit_ops.train_classifier`."""
-        return kit_ops.train_classifier(model, X, y, **options)
+    def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
+        """``(output, grads)`` of ``<step>.<name>(*args)``; see :func:`grader.kit_ops.grad_of`.
+
+        The gradient is taken where the function runs, then checked here against the
+        function's own outputs (:func:`grader.checks.gradient_of_outputs`).
+        """
+        function = self._function(step, name)
+        refuse_after_timeout()
+        try:
+            output, grads = kit_ops.grad_of(function, args, kwargs, weight)
+        except BaseException as exc:
+            note_timeout(exc)
+            raise
+        output = to_plain(output)
+        call = getattr(getattr(self, step), name)
+        checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
+        return output, grads
+
+    def module_grads(self, module, args, weight=None):
+        """Parameter gradients of a module's output, checked against the module's outputs."""
+        refuse_after_timeout()
+        try:
+            grads = kit_ops.module_grads(module, args, weight)
+        except BaseException as exc:
+            note_timeout(exc)
+            raise
+        checks.parameter_gradients_of_outputs(module, args, weight, grads, "the model")
+        return grads
 
     def _function(self, step: str, name: str):
         getattr(getattr(self, step), name)  # clear errors for a missing step or name
         return getattr(self._steps[step]._module, name)
 
     def _missing(self, step: str) -> str:
-        return f"{step}.py is missing from the submission {self.path}"
+        return missing(self.path, step)
 
     def __getattr__(self, step: str) -> StepModule:
         if step not in STEPS:

@@ -63,7 +63,6 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, check: bool
     """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies)."""
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
                MNIST_DATA_DIR=str(KIT_ROOT / "data_cache"), PATH=_path_with_bin())
-    env.pop("GRADER_RESULTS", None)
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)

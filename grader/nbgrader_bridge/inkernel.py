@@ -172,11 +172,12 @@ def run_pytest(nodeid: str, submission) -> tuple[str, str]:
     outcome = _Outcome(submission)
     # The runner's options; less the plugins that only cost time here (unraisableexception
     # runs gc.collect() several times per session, which is slow with torch loaded).
-    args = [str(KIT_ROOT / nodeid), "--rootdir", str(KIT_ROOT),
-            "-c", str(KIT_ROOT / "pyproject.toml"),
+    args = [str(KIT_ROOT / nodeid), f"--rootdir={KIT_ROOT}",
+            f"--config-file={KIT_ROOT / 'pyproject.toml'}", "--noconftest",
+            "-p", "grader.pytest_plugin",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:doctest",
             "-p", "no:pastebin", "--assert=plain", "-q", "--no-header",
-            "-o", "console_output_style=classic", "--submission", str(submission.path)]
+            "-o", "console_output_style=classic", f"--submission={submission.path}"]
     path = list(sys.path)
     try:
         code = pytest.main(args, plugins=[outcome])

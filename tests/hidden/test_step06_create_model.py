@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks
+from grader import checks, kit_models
 
 pytestmark = pytest.mark.step06
 STEP = "step06_create_model"
@@ -15,7 +15,12 @@ ACTIVATIONS = {"relu": (nn.ReLU, torch.relu), "tanh": (nn.Tanh, torch.tanh)}
 
 
 def linear_layers(module, what):
-    """``[(weight, bias)]`` of the module's Linear layers, in ``named_parameters`` order."""
+    """``[(weight, bias)]`` of the module's Linear layers, in ``named_parameters`` order.
+
+    Only ClassifierNet uses this (its contract names nn.Linear layers, whose own
+    parameters are called weight and bias); create_model and Model are judged
+    through the kit's module (grader/kit_models.py), by shape and order.
+    """
     groups = {}
     for name, p in module.named_parameters():
         prefix, _, kind = name.rpartition(".")
@@ -39,6 +44,11 @@ def pick(layers, weight_shape, what):
                     f"{weight_shape}; the registered weights have shapes {shapes} (a layer that "
                     "is missing here is not registered, or has the wrong size)")
     return found[0]
+
+
+def kit_mlp(model, n_in, nh, n_out, what):
+    """The kit's Linear, ReLU, Linear holding the model's state_dict (any key names), float64."""
+    return kit_models.mlp(kit_models.state_of(model, what), n_in, nh, n_out, what).double()
 
 
 def linear(x, layer):
@@ -69,25 +79,33 @@ def test_create_model_shapes(submission, N, B):
 
 @pytest.mark.points(2)
 def test_create_model_is_sequential_linear_relu_linear(submission):
+    # Children may be named or numbered (STEPS.md): the keys are never read, only the
+    # tensors, in the order a Sequential registers (and applies) its layers.
     model = submission.step06_create_model.create_model(32)
-    keys = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    expected = {"0.weight": (32, 784), "0.bias": (32,), "2.weight": (10, 32), "2.bias": (10,)}
-    if keys != expected:
+    state = kit_models.state_of(model, "create_model(32)")
+    shapes = [tuple(v.shape) for _, v in kit_models.state_tensors(state, "create_model(32)")]
+    expected = [(32, 784), (32,), (10, 32), (10,)]
+    if shapes != expected:
         checks.fail("create_model(32) should be nn.Sequential(nn.Linear(784, 32), nn.ReLU(), "
-                    "nn.Linear(32, 10)), whose state_dict has the keys 0.weight, 0.bias, "
-                    f"2.weight, 2.bias (the ReLU is layer 1); got {keys}")
+                    "nn.Linear(32, 10)), whose state_dict holds tensors of shapes "
+                    f"{expected} in that order; got {shapes}")
+    kit = kit_mlp(model, 784, 32, 10, "create_model(32)")
+    x = inputs(8, 784, seed=3)
+    out = checks.tensor(model(x), "create_model(32)(x)", shape=(8, 10))
+    with torch.no_grad():
+        checks.close(out, kit(x.double()), "create_model(32)(x) versus Linear(784, 32), ReLU, "
+                     "Linear(32, 10) with its own weights", rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.points(3)
 @given(N=st.sampled_from([16, 32, 200]), B=st.integers(1, 16))
 def test_create_model_forward_is_linear_relu_linear(submission, N, B):
     model = submission.step06_create_model.create_model(N)
-    layers = linear_layers(model, f"create_model({N})")
-    first = pick(layers, (N, 784), f"create_model({N})")
-    second = pick(layers, (10, N), f"create_model({N})")
+    kit = kit_mlp(model, 784, N, 10, f"create_model({N})")
     x = inputs(B, 784, seed=B)
     out = checks.tensor(model(x), f"create_model({N})(x)", shape=(B, 10))
-    expected = linear(torch.relu(linear(x.double(), first)), second)
+    with torch.no_grad():
+        expected = kit(x.double())
     checks.close(out, expected, f"create_model({N})(x), which should be Linear, ReLU, Linear "
                  "(negative hidden values set to 0)", rtol=1e-4, atol=1e-5)
 
@@ -127,11 +145,11 @@ def test_model_registers_four_parameters(submission):
 def test_model_forward(submission, n_in, nh, n_out, B):
     model = submission.step06_create_model.Model(n_in, nh, n_out)
     what = f"Model({n_in}, {nh}, {n_out})"
-    layers = linear_layers(model, what)
-    first, second = pick(layers, (nh, n_in), what), pick(layers, (n_out, nh), what)
+    kit = kit_mlp(model, n_in, nh, n_out, what)  # layers registered in any order
     x = inputs(B, n_in, seed=B)
     out = checks.tensor(model(x), f"{what}(x) for x of shape ({B}, {n_in})", shape=(B, n_out))
-    expected = linear(torch.relu(linear(x.double(), first)), second)
+    with torch.no_grad():
+        expected = kit(x.double())
     checks.close(out, expected, f"{what}(x), which should be Linear, ReLU, Linear",
                  rtol=1e-4, atol=1e-5)
 

@@ -1,12 +1,13 @@
 """Hidden tests of step 09: output sizes, Flatten, the conv model, layer_shapes."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks
+from grader import checks, kit_models
 from grader.kit_mnist import mnist
 
 pytestmark = pytest.mark.step09
@@ -23,10 +24,11 @@ CONV_PARAMETERS = [(16, 1, 3, 3), (16,), (64, 16, 3, 3), (64,), (128, 64, 3, 3),
 
 
 def an_int(value, what):
-    if type(value) is not int:
+    # "An int" also accepts numpy's integer scalars (STEPS.md); never a bool or a float.
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         checks.fail(f"{what} should be a Python int, got {checks.describe(value)} "
                     "(hint: // on ints stays an int)")
-    return value
+    return int(value)
 
 
 @st.composite
@@ -197,14 +199,28 @@ def test_conv_model_learns_mnist(submission, device):
     X, y = mnist.tensors("train")
     Xt, yt = mnist.tensors("test")
     model = submission.step09_convolution_shapes.create_conv_model()
-    # The kit's own loop (Adam + cross-entropy), run where the submission runs: only the
-    # model is the student's. It returns the model to the CPU.
-    submission.train_classifier(model, X[:2560].reshape(-1, 1, 28, 28), y[:2560], epochs=1,
-                                batch_size=64, lr=2e-3, seed=0, device=device)
-    model.eval()
+    what = "create_conv_model()"
+    kit = kit_models.conv_net(kit_models.state_of(model, what), what)
+    # The model must compute the architecture STEPS.md fixes, in either mode (it has no
+    # dropout or batch norm): its outputs on random images against the kit's module.
+    x = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
-        logits = checks.tensor(model(Xt[:1000].reshape(-1, 1, 28, 28)),
-                               "the trained conv model's logits", shape=(1000, 10))
+        expected = kit.double()(x.double())
+        for mode in ("train", "eval"):
+            getattr(model, mode)()
+            out = checks.tensor(model(x), f"create_conv_model() in {mode} mode on 8 images",
+                                shape=(8, 10))
+            checks.close(out, expected, f"create_conv_model()'s output in {mode} mode versus "
+                         "Conv2d, ReLU, MaxPool2d (three times), Flatten, Linear with its own "
+                         "weights", rtol=1e-4, atol=1e-5)
+    # Learning is judged on the kit's module holding the model's initial weights, trained by
+    # the kit's own loop on the grader's side: the student's forward never sees the test set.
+    kit = kit.float()
+    kit_models.train_classifier(kit, X[:2560].reshape(-1, 1, 28, 28), y[:2560], epochs=1,
+                                batch_size=64, lr=2e-3, seed=0, device=device)
+    kit.eval()
+    with torch.no_grad():
+        logits = kit(Xt[:1000].reshape(-1, 1, 28, 28))
     acc = (logits.argmax(1) == yt[:1000]).double().mean().item()
     if acc < 0.70:
         checks.fail(f"after one epoch on 2560 training digits the conv model reaches only "

@@ -40,6 +40,11 @@ def copy_of(model, make, seed):
     return other
 
 
+def float32(array) -> torch.Tensor:
+    """Data as train_model receives it (STEPS.md, seed 002): a float32 tensor."""
+    return torch.tensor(np.asarray(array), dtype=torch.float32)
+
+
 def reference_run(model, features, target, lr, epochs, criterion, device):
     """Full-batch Adam in plain torch: the result the student's train_model must match."""
     model = model.to(device)
@@ -200,7 +205,8 @@ def test_train_model_separates_the_rings(submission, device):
     features, target = rings(500, seed=0)
     model = classifier(seed=1)
     result = submission.step12_toy_problems.train_model(
-        features, target[:, None], model, lr=0.1, N_epochs=150, device=device, seed=0)
+        float32(features), float32(target[:, None]), model, lr=0.1, N_epochs=150,
+        device=device, seed=0)
     acc = ring_accuracy(trained(result, "train_model"), features, target)
     if acc < 0.97:
         checks.fail(f"a 3-hidden-unit sigmoid classifier trained by train_model (lr=0.1, 150 "
@@ -217,7 +223,7 @@ def test_train_model_default_criterion_is_bce(submission, device):
     expected = reference_run(copy_of(model, classifier, 2), features, target[:, None], 0.05, 30,
                              nn.BCELoss(), device)
     result = submission.step12_toy_problems.train_model(
-        features, target[:, None].astype(np.float32), model, lr=0.05, N_epochs=30, device=device,
+        float32(features), float32(target[:, None]), model, lr=0.05, N_epochs=30, device=device,
         seed=0)
     got = dict(trained(result, "train_model").named_parameters())
     for name, p in expected.named_parameters():
@@ -237,8 +243,8 @@ def test_train_model_uses_the_criterion(submission, device):
                              nn.MSELoss(), device)
     start = copy_of(model, regressor, 3)
     result = submission.step12_toy_problems.train_model(
-        x[:, None], y[:, None], model, lr=0.01, N_epochs=10, criterion=nn.MSELoss(), device=device,
-        seed=0)
+        float32(x[:, None]), float32(y[:, None]), model, lr=0.01, N_epochs=10,
+        criterion=nn.MSELoss(), device=device, seed=0)
     got = dict(trained(result, "train_model").named_parameters())
     if all(torch.equal(got[n].detach(), p.detach()) for n, p in start.named_parameters()):
         checks.fail("train_model left the parameters unchanged")
@@ -255,8 +261,8 @@ def test_train_model_fits_the_damped_sine(submission, device):
     y = np.sin(3 * x) * np.exp(-x / 8)
     model = regressor(seed=4)
     result = submission.step12_toy_problems.train_model(
-        x[:, None], y[:, None], model, lr=0.01, N_epochs=200, criterion=nn.MSELoss(),
-        device=device, seed=0)
+        float32(x[:, None]), float32(y[:, None]), model, lr=0.01, N_epochs=200,
+        criterion=nn.MSELoss(), device=device, seed=0)
     with torch.no_grad():
         pred = trained(result, "train_model")(torch.tensor(x, dtype=torch.float32)[:, None])
     checks.tensor(pred, "the trained regressor's output", shape=(len(x), 1))
@@ -270,16 +276,17 @@ def test_train_model_fits_the_damped_sine(submission, device):
 @pytest.mark.points(1)
 @pytest.mark.training
 @pytest.mark.timeout(30)
-def test_train_model_accepts_numpy_of_any_dtype(submission, device):
+def test_train_model_keeps_the_model_float32_on_the_cpu(submission, device):
+    # STEPS.md: features and target are float32 tensors; the model comes back on the CPU.
     features, target = rings(100, seed=6)
     result = submission.step12_toy_problems.train_model(
-        features.astype(np.float64), target[:, None].astype(np.int64), classifier(seed=5),
-        lr=0.05, N_epochs=5, device=device, seed=0)
-    model = trained(result, "train_model on float64 features and int64 targets")
+        float32(features), float32(target[:, None]), classifier(seed=5), lr=0.05, N_epochs=5,
+        device=device, seed=0)
+    model = trained(result, "train_model")
     for name, p in model.named_parameters():
         if p.dtype != torch.float32:
-            checks.fail(f"parameter {name} became {p.dtype}; convert the data to float32 "
-                        "tensors, not the model to the data")
+            checks.fail(f"parameter {name} became {p.dtype}; the data are float32 and so "
+                        "should the model stay")
 
 
 @pytest.mark.points(2)
@@ -290,8 +297,8 @@ def test_train_model_shuffle(submission, device):
     runs = []
     for _ in range(2):
         result = submission.step12_toy_problems.train_model(
-            features, target[:, None], classifier(seed=6), lr=0.1, N_epochs=150, shuffle=True,
-            device=device, seed=11)
+            float32(features), float32(target[:, None]), classifier(seed=6), lr=0.1,
+            N_epochs=150, shuffle=True, device=device, seed=11)
         runs.append(trained(result, "train_model with shuffle=True"))
     acc = ring_accuracy(runs[0], features, target)
     if acc < 0.97:

@@ -27,4 +27,18 @@ BUGS = [
         "return x - logsumexp(x)",
         "return torch.log(torch.exp(x) / torch.exp(x).sum(-1, keepdim=True))",
     ),
+    Bug(
+        STEP,
+        "softmax-looked-up-by-string",
+        "    shifted = x - x.max(dim=-1, keepdim=True).values\n    e = torch.exp(shifted)\n"
+        "    return e / e.sum(dim=-1, keepdim=True)",
+        '    return getattr(torch, "soft" + "max")(x, dim=-1)',
+    ),
+    Bug(
+        STEP,
+        "logsumexp-redefined-later-by-the-library",
+        "def log_softmax(x):",
+        "logsumexp = lambda x: torch.logsumexp(x, dim=-1, keepdim=True)  # noqa: E731\n\n\n"
+        "def log_softmax(x):",
+    ),
 ]

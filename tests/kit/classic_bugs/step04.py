@@ -11,4 +11,8 @@ BUGS = [
     Bug(STEP, "one-hot-ignores-num-classes",
         "out = torch.zeros(len(y), num_classes, device=y.device)",
         "out = torch.zeros(len(y), 10, device=y.device)"),
+    Bug(STEP, "nll-through-vars-of-functional",
+        "    picked = log_probs[torch.arange(len(y), device=y.device), y]\n"
+        "    return -picked.mean()",
+        '    return vars(torch.nn.functional)["nll_loss"](log_probs, y)'),
 ]

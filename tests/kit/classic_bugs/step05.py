@@ -18,4 +18,7 @@ BUGS = [
         "p = p.clamp(eps, 1 - eps)", "p = p.clamp(1e-7, 1 - 1e-7)"),
     Bug(STEP, "mnist-loss-branches-swapped",
         "return torch.where(targets == 1, 1 - p, p)", "return torch.where(targets == 1, p, 1 - p)"),
+    Bug(STEP, "cross-entropy-rebound-to-the-library",
+        "def binary_cross_entropy(",
+        "cross_entropy = torch.nn.functional.cross_entropy\n\n\ndef binary_cross_entropy("),
 ]

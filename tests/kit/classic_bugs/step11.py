@@ -11,4 +11,7 @@ BUGS = [
     Bug(STEP, "loss-rebuilt-with-torch-tensor-cuts-the-graph",
         "        loss.backward()\n",
         "        loss = torch.tensor(loss.item(), requires_grad=True)\n        loss.backward()\n"),
+    Bug(STEP, "hidden-state-detached-between-steps",
+        "h = self.hidden_activation(self.w_hx @ x_t + self.w_hh @ h + self.b_h)",
+        "h = self.hidden_activation(self.w_hx @ x_t + self.w_hh @ h.detach() + self.b_h)"),
 ]

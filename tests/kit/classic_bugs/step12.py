@@ -31,6 +31,11 @@ BUGS = [
         "X, y = X[order], y[order]", "X = X[order]"),
     Bug(STEP, "gradients-never-zeroed",
         "        optimizer.zero_grad()\n", ""),
-    Bug(STEP, "numpy-float64-kept-as-is",
-        "X = torch.as_tensor(features, dtype=torch.float32)", "X = torch.as_tensor(features)"),
+    Bug(STEP, "model-turned-float64",
+        "    model = model.to(device)\n"
+        "    X = torch.as_tensor(features, dtype=torch.float32).to(device)\n"
+        "    y = torch.as_tensor(target, dtype=torch.float32).to(device)\n",
+        "    model = model.to(device, torch.float64)\n"
+        "    X = torch.as_tensor(features, dtype=torch.float64).to(device)\n"
+        "    y = torch.as_tensor(target, dtype=torch.float64).to(device)\n"),
 ]

@@ -56,4 +56,17 @@ BUGS = [
         "            idx = order[start:start + 100]\n"),
     Bug(STEP, "plot-without-legend",
         "    ax.legend()\n", ""),
+    Bug(STEP, "epochs-in-the-stored-order",
+        "order = torch.randperm(len(x_train))", "order = torch.arange(len(x_train))"),
+    Bug(STEP, "shuffled-once-for-all-epochs",
+        "    for _ in range(epochs):\n        net.train()\n"
+        "        order = torch.randperm(len(x_train))\n",
+        "    order = torch.randperm(len(x_train))\n"
+        "    for _ in range(epochs):\n        net.train()\n"),
+    Bug(STEP, "last-partial-batch-dropped",
+        "        for start in range(0, len(x_train), batch_size):\n",
+        "        for start in range(0, len(x_train) - batch_size + 1, batch_size):\n"),
+    Bug(STEP, "train-loss-of-the-last-batch-only",
+        "history[\"train_loss\"].append(sum(losses) / len(losses))",
+        "history[\"train_loss\"].append(losses[-1])"),
 ]

@@ -1,0 +1,399 @@
+""" "Without X" holds: the source check and the observed call.
+
+The source check (grader.checks.uses) reads what Python runs: the last binding of a
+name, aliases, lambdas, helpers, the step files it imports, and names looked up by
+string. The observed call (submission.torch_calls) records every torch function a
+call reaches, whatever the code calls it. Fair code in any style passes both.
+"""
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader import checks, runner
+from grader.sandbox import Limits, SandboxedSubmission, bwrap_problem
+from grader.submission import DirectSubmission, SubmissionError
+
+SOFTMAX = {"softmax", "log_softmax"}
+HEADER = "import torch\nimport torch.nn.functional as F\n"
+FAIR_BODY = (
+    "    e = torch.exp(x - x.max(dim=-1, keepdim=True).values)\n"
+    "    return e / e.sum(dim=-1, keepdim=True)\n"
+)
+
+# Each way around "softmax without torch.softmax / F.softmax", and what the check says.
+BYPASSES = {
+    "module alias": ("_sm = F.softmax\ndef softmax(x):\n    return _sm(x, -1)\n", "softmax"),
+    "alias of torch.softmax": (
+        "sm = torch.softmax\ndef softmax(x):\n    return sm(x, -1)\n",
+        "softmax",
+    ),
+    "from-import alias": (
+        "from torch.nn.functional import softmax as s\ndef softmax(x):\n    return s(x, -1)\n",
+        "softmax",
+    ),
+    "lambda": ("softmax = lambda x: x.softmax(-1)\n", "softmax"),
+    "helper": (
+        "def _h(x):\n    return torch.nn.Softmax(-1)(x)\ndef softmax(x):\n    return _h(x)\n",
+        "softmax",
+    ),
+    "second definition": (
+        f"def softmax(x):\n{FAIR_BODY}\ndef softmax(x):\n    return torch.softmax(x, -1)\n",
+        "softmax",
+    ),
+    "rebound after the def": (f"def softmax(x):\n{FAIR_BODY}softmax = torch.softmax\n", "softmax"),
+    "rebound through global": (
+        f"def softmax(x):\n{FAIR_BODY}def _setup():\n    global softmax\n"
+        "    softmax = F.softmax\n_setup()\n",
+        "softmax",
+    ),
+    "getattr of a sum": (
+        'def softmax(x):\n    return getattr(torch, "soft" + "max")(x, -1)\n',
+        "softmax",
+    ),
+    "getattr of a join": (
+        'def softmax(x):\n    return getattr(F, "".join(["soft", "max"]))(x, -1)\n',
+        "softmax",
+    ),
+    "getattr computed": (
+        'N = "xamtfos"\ndef softmax(x):\n    return getattr(torch, N[::-1])(x, -1)\n',
+        "getattr",
+    ),
+    "vars(torch)": ('def softmax(x):\n    return vars(torch)["softmax"](x, -1)\n', "vars"),
+    "torch.__dict__": (
+        'def softmax(x):\n    return torch.__dict__["softmax"](x, -1)\n',
+        "__dict__",
+    ),
+    "eval": ('def softmax(x):\n    return eval("torch.soft" + "max")(x, -1)\n', "eval"),
+    "exec": (
+        'def softmax(x):\n    exec("r = torch.softmax(x, -1)")\n    return locals()["r"]\n',
+        "exec",
+    ),
+    "importlib": (
+        "import importlib\ndef softmax(x):\n"
+        '    return importlib.import_module("torch").softmax(x, -1)\n',
+        "importlib",
+    ),
+    "__import__": (
+        'def softmax(x):\n    return __import__("torch").softmax(x, -1)\n',
+        "__import__",
+    ),
+    "attrgetter": (
+        "from operator import attrgetter\n"
+        'def softmax(x):\n    return attrgetter("softmax")(F)(x, -1)\n',
+        "attrgetter",
+    ),
+    "getattr passed around": (
+        "import functools\ndef softmax(x):\n"
+        '    return functools.reduce(getattr, ["nn", "functional", "softmax"], torch)(x, -1)\n',
+        "getattr",
+    ),
+    "inspect.getmembers": (
+        "import inspect\ndef softmax(x):\n"
+        '    return dict(inspect.getmembers(F))["softmax"](x, -1)\n',
+        "getmembers",
+    ),
+    "private aten op": ("def softmax(x):\n    return torch._softmax(x, -1, False)\n", "softmax"),
+    "softmin": ("def softmax(x):\n    return F.softmin(-x, -1)\n", "softmax"),
+    "exp of log_softmax": ("def softmax(x):\n    return x.log_softmax(-1).exp()\n", "log_softmax"),
+    "import-time patch": (
+        "torch.exp = torch.softmax\ndef softmax(x):\n    return torch.exp(x, -1)\n",
+        "softmax",
+    ),
+    "observer switched off": (
+        f"from torch.overrides import TorchFunctionMode\ndef softmax(x):\n{FAIR_BODY}",
+        "overrides",
+    ),
+    "dispatch internals": (f"import torch._C\ndef softmax(x):\n{FAIR_BODY}", "_C"),
+}
+
+# Correct code in other styles: none of it may trip the check.
+FAIR = {
+    "plain": f"def softmax(x):\n{FAIR_BODY}",
+    "x.exp() and amax": (
+        "def softmax(x):\n    e = (x - x.amax(-1, keepdim=True)).exp()\n"
+        "    return e / e.sum(-1)[:, None]\n"
+    ),
+    "loops and comprehension": (
+        "def softmax(x):\n    out = []\n    for row in x:\n"
+        "        e = torch.stack([torch.exp(v - row.max()) for v in row])\n"
+        "        out.append(e / e.sum())\n    return torch.stack(out)\n"
+    ),
+    "helpers and a lambda": (
+        "_shift = lambda x: x - x.max(-1, keepdim=True)[0]\n"
+        "def _normalize(a):\n    return a / a.sum(-1, keepdim=True)\n"
+        "def softmax(x):\n    return _normalize(torch.exp(_shift(x)))\n"
+    ),
+    "through its own log_softmax": (
+        "def logsumexp(x):\n    m = x.max(-1, keepdim=True).values\n"
+        "    return m + (x - m).exp().sum(-1, keepdim=True).log()\n"
+        "def log_softmax(x):\n    return x - logsumexp(x)\n"
+        "def softmax(x):\n    return log_softmax(x).exp()\n"
+    ),
+    "with torch.logsumexp": (
+        "def softmax(x):\n    return torch.exp(x - torch.logsumexp(x, -1, keepdim=True))\n"
+    ),
+    "a draft replaced by the last definition": (
+        f"def softmax(x):\n    return F.softmax(x, -1)\ndef softmax(x):\n{FAIR_BODY}"
+    ),
+    "self-checks outside the function": (
+        f"def softmax(x):\n{FAIR_BODY}"
+        "assert torch.allclose(softmax(torch.zeros(1, 2)), torch.softmax(torch.zeros(1, 2), -1))\n"
+        'if __name__ == "__main__":\n    print(F.softmax(torch.zeros(2), 0))\n'
+    ),
+    "names like torch internals": (
+        '_C = 10\noverrides = {"dim": -1}\n'
+        f"def softmax(x):\n    assert x.shape[-1] <= _C * 100, overrides\n{FAIR_BODY}"
+    ),
+    "getattr of a constant": (f"def softmax(x):\n    x = getattr(x, 'double')()\n{FAIR_BODY}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BYPASSES))
+def test_source_check_catches_each_bypass(name):
+    body, expected = BYPASSES[name]
+    found = checks.uses(HEADER + body, "softmax", SOFTMAX)
+    assert expected in found, f"{name}: found {found}"
+    with pytest.raises(pytest.fail.Exception, match="softmax must be written without"):
+        checks.without(HEADER + body, "softmax", SOFTMAX, "build it from torch.exp")
+
+
+@pytest.mark.parametrize("name", sorted(FAIR))
+def test_source_check_passes_fair_styles(name):
+    assert checks.uses(HEADER + FAIR[name], "softmax", SOFTMAX) == []
+
+
+STEP03 = "step03_normalization"
+STEP05 = "step05_cross_entropy"
+CE = {"cross_entropy", "nll_loss", "log_softmax"}
+OWN_STEP03 = (
+    HEADER + "def logsumexp(x):\n    m = x.max(-1, keepdim=True).values\n"
+    "    return m + (x - m).exp().sum(-1, keepdim=True).log()\n"
+    "def log_softmax(x):\n    return x - logsumexp(x)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "step05, step03, expected",
+    [
+        # fair: the student's own step 03, by name, alias or module
+        (
+            "from .step03_normalization import log_softmax\ndef cross_entropy(x, y):\n"
+            "    return -log_softmax(x)[torch.arange(len(y)), y].mean()\n",
+            OWN_STEP03,
+            [],
+        ),
+        (
+            "from .step03_normalization import log_softmax as lsm\ndef cross_entropy(x, y):\n"
+            "    return -lsm(x)[torch.arange(len(y)), y].mean()\n",
+            OWN_STEP03,
+            [],
+        ),
+        (
+            "from . import step03_normalization as s3\ndef cross_entropy(x, y):\n"
+            "    return -s3.log_softmax(x)[torch.arange(len(y)), y].mean()\n",
+            OWN_STEP03,
+            [],
+        ),
+        (
+            "from .step03_normalization import logsumexp\ndef cross_entropy(x, y):\n"
+            "    return (logsumexp(x)[:, 0] - x[torch.arange(len(y)), y]).mean()\n",
+            OWN_STEP03,
+            [],
+        ),
+        # bypasses: the library behind a step 03 name
+        (
+            "from .step03_normalization import log_softmax\ndef cross_entropy(x, y):\n"
+            "    return -log_softmax(x)[torch.arange(len(y)), y].mean()\n",
+            HEADER + "log_softmax = F.log_softmax\n",
+            ["log_softmax"],
+        ),
+        (
+            "from . import step03_normalization as s3\ndef cross_entropy(x, y):\n"
+            "    return s3._ce(x, y)\n",
+            HEADER + "def _ce(x, y):\n    return F.cross_entropy(x, y)\n",
+            ["cross_entropy"],
+        ),
+        (
+            "from .step03_normalization import *\ndef cross_entropy(x, y):\n"
+            "    return nll_loss(x, y)\n",
+            HEADER + "from torch.nn.functional import nll_loss\n",
+            ["nll_loss"],
+        ),
+    ],
+    ids=[
+        "own log_softmax",
+        "own log_softmax aliased",
+        "own step module",
+        "own logsumexp",
+        "library behind a step 03 name",
+        "library in a step 03 helper",
+        "star import of a library name",
+    ],
+)
+def test_source_check_follows_other_step_files(step05, step03, expected):
+    sources = {STEP05: HEADER + step05, STEP03: step03}
+    assert checks.uses(sources, "cross_entropy", CE, step=STEP05) == expected
+
+
+def test_the_step_file_is_decoded_like_python_reads_it(tmp_path):
+    text = f"# Größe ½\nimport torch\ndef softmax(x):\n{FAIR_BODY}"
+    (tmp_path / "bom").mkdir()
+    (tmp_path / "bom" / f"{STEP03}.py").write_bytes(text.encode("utf-8-sig"))
+    (tmp_path / "latin").mkdir()
+    cookie = "# -*- coding: latin-1 -*-\n" + text
+    (tmp_path / "latin" / f"{STEP03}.py").write_bytes(cookie.encode("latin-1"))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / f"{STEP03}.py").write_bytes(text.encode("latin-1"))  # no cookie
+    for name, expected in (("bom", text), ("latin", cookie)):
+        sub = DirectSubmission(tmp_path / name)
+        try:
+            assert sub.source(STEP03) == expected
+            assert checks.uses(sub.source(STEP03), "softmax", SOFTMAX) == []
+        finally:
+            sub.close()
+    sub = DirectSubmission(tmp_path / "bad")
+    try:
+        with pytest.raises(SubmissionError, match="cannot be decoded as Python source"):
+            sub.source(STEP03)
+    finally:
+        sub.close()
+
+
+# --- the observed call -------------------------------------------------------------------
+
+
+def _submission(tmp_path, source: str) -> Path:
+    folder = tmp_path / "sub"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{STEP03}.py").write_text(source)
+    return folder
+
+
+def _open(kind: str, folder: Path):
+    if kind == "direct":
+        return DirectSubmission(folder)
+    if bwrap_problem() is not None:
+        pytest.skip(f"no bubblewrap sandbox here: {bwrap_problem()}")
+    return SandboxedSubmission(folder, "bwrap", Limits())
+
+
+@pytest.mark.parametrize("kind", ["direct", "bwrap"])
+def test_torch_calls_records_what_the_call_reaches(tmp_path, kind):
+    # Hidden from the source check only by a string it cannot fold: the call shows it.
+    source = HEADER + (
+        "N = 'xamtfos'\n"
+        "def softmax(x):\n    return getattr(F, N[::-1])(x, -1)\n"
+        f"def plain(x):\n{FAIR_BODY}"
+        "@torch.no_grad()\ndef quiet(x):\n    return plain(x)\n"
+    )
+    sub = _open(kind, _submission(tmp_path, source))
+    try:
+        x = torch.randn(3, 4)
+        out, raw = sub.torch_calls(STEP03, "softmax", (x,))
+        torch.testing.assert_close(out, torch.softmax(x, -1))
+        records = checks.torch_records(raw, "softmax")
+        assert checks.observed(records, SOFTMAX) == ["torch.nn.functional.softmax"]
+        out, raw = sub.torch_calls(STEP03, "plain", (x,))
+        records = checks.torch_records(raw, "plain")
+        assert checks.observed(records, SOFTMAX) == []
+        assert {"torch.exp", "torch.Tensor.max"} <= {name for name, _, _ in records}
+        assert all(grad for _, grad, _ in records)
+        _, raw = sub.torch_calls(STEP03, "quiet", (x,))
+        quiet = checks.torch_records(raw, "quiet")
+        assert [grad for name, grad, _ in quiet if name == "torch.exp"] == [False]
+    finally:
+        sub.close()
+
+
+def test_records_from_a_worker_are_checked():
+    for raw in (
+        "x",
+        [("a", True)],
+        [("a", 1, 1)],
+        [(1, True, 1)],
+        [("a" * 300, True, 1)],
+        [("a", True, 0)],
+        [("a", True, 1)] * 5000,
+    ):
+        with pytest.raises(pytest.fail.Exception, match="malformed"):
+            checks.torch_records(raw, "f")
+    assert checks.torch_records([["torch.exp", False, 2]], "f") == [("torch.exp", False, 2)]
+
+
+# --- end to end: bypasses lose the "without" points, and only those -----------------------
+
+BYPASS_SUBMISSION = {
+    # module alias, getattr by string, a second definition later in the file
+    STEP03: HEADER
+    + (
+        "_sm = F.softmax\n"
+        "def normalize(a):\n    return a / a.sum(-1, keepdim=True)\n"
+        "def softmax(x):\n    return _sm(x, dim=-1)\n"
+        "def logsumexp(x):\n"
+        '    return getattr(torch, "log" + "sum" + "exp")(x, dim=-1, keepdim=True)\n'
+        "def log_softmax(x):\n    return x - logsumexp(x)\n"
+        "def log_softmax(x):\n    return F.log_softmax(x, dim=-1)\n"
+        "def _picked(x, y):\n    return F.nll_loss(x - logsumexp(x), y)\n"
+    ),
+    # vars(torch...)
+    "step04_one_hot_loss": HEADER
+    + (
+        "def one_hot(y, num_classes=10):\n    return torch.eye(num_classes)[y]\n"
+        "def one_hot_loss(x, y):\n    p = torch.softmax(x, -1)\n"
+        "    return -torch.log((p * one_hot(y, x.shape[1])).sum(-1)).mean()\n"
+        "def nll(log_probs, y):\n"
+        '    return vars(torch.nn.functional)["nll_loss"](log_probs, y)\n'
+    ),
+    # a helper in another step file
+    STEP05: HEADER
+    + (
+        "from .step03_normalization import _picked\n"
+        "def cross_entropy(logits, y):\n    return _picked(logits, y)\n"
+        "def binary_cross_entropy(p, y, eps=1e-7):\n    p = p.clamp(eps, 1 - eps)\n"
+        "    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()\n"
+        "def mnist_loss(predictions, targets):\n    p = torch.sigmoid(predictions)\n"
+        "    return torch.where(targets == 1, 1 - p, p).mean()\n"
+    ),
+}
+EXPECTED_LOSSES = {
+    STEP03: {
+        "test_softmax_without_library": "F.softmax",
+        "test_logsumexp_without_library": "getattr(torch",
+        "test_log_softmax_without_library": "F.log_softmax",
+    },
+    "step04_one_hot_loss": {"test_nll_without_library": "vars"},
+    STEP05: {"test_cross_entropy_without_library": "F.nll_loss"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_bypasses_lose_the_without_points_in_both_modes(tmp_path):
+    for step, text in BYPASS_SUBMISSION.items():
+        (tmp_path / f"{step}.py").write_text(text)
+    steps = sorted(BYPASS_SUBMISSION)
+    inventory = runner.collect_inventory(steps)
+    modes = ["off"] + (["bwrap"] if bwrap_problem() is None else [])
+    with ThreadPoolExecutor(2) as pool:
+        entries = list(
+            pool.map(lambda m: runner.grade_one(tmp_path, steps, inventory, sandbox=m), modes)
+        )
+    for mode, entry in zip(modes, entries, strict=True):
+        for step in steps:
+            lost = {
+                t["name"]: t["message"]
+                for t in entry["steps"][step]["tests"]
+                if t["status"] != "passed"
+            }
+            assert set(lost) == set(EXPECTED_LOSSES[step]), (mode, step, lost)
+            for test, said in EXPECTED_LOSSES[step].items():
+                assert "must be written without" in lost[test] and said in lost[test], (
+                    mode,
+                    lost[test],
+                )
+    if len(modes) == 1:
+        print(f"bubblewrap half not run: {bwrap_problem()}", file=sys.stderr)
