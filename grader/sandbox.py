@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import torch
@@ -665,28 +665,62 @@ class StepWorker:
 
 
 def _builtin_exception(name: str):
+    """The built-in exception class of that name (never a BaseException-only one such as
+    SystemExit or KeyboardInterrupt: raised in the grader, those would stop the run)."""
     exc = getattr(builtins, name, None)
     return exc if isinstance(exc, type) and issubclass(exc, Exception) else None
 
 
 class RemoteError(Exception):
-    """An exception raised by submission code in the worker (type, message, place)."""
+    """An exception raised by submission code in the worker (type, message, place).
+
+    Its text is the message as the worker read it (``str(exc)`` there), never re-read
+    through a built-in class's own ``__str__`` (a KeyError would quote it again)."""
+
+    def __init__(self, message: str = ""):
+        Exception.__init__(self, message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
-@cache
-def _remote_type(builtin: type) -> type:
+@lru_cache(maxsize=256)
+def _remote_type(builtin: type, name: str | None = None) -> type:
     """``ValueError`` raised in the worker arrives as one class that is both a ValueError
     and a RemoteError: always the same class, as in one process (hypothesis tells
-    failures apart by their type; a new class per call looked like endless new bugs)."""
-    return type(builtin.__name__, (builtin, RemoteError), {})
+    failures apart by their type; a new class per call looked like endless new bugs).
+    A student's class derived from a built-in arrives under its own name, derived
+    from that built-in (``except ValueError`` catches it, as in one process)."""
+    return type(
+        name or builtin.__name__,
+        (RemoteError,) if builtin is Exception else (builtin, RemoteError),
+        {"__init__": RemoteError.__init__, "__str__": RemoteError.__str__},
+    )
+
+
+def _remote_exception(info: dict) -> Exception:
+    """The grader's exception for one the worker described (checked by grader/wire.py)."""
+    name, message = info["type"], info["message"]
+    text = message + (f" (at {info['where']})" if info["where"] else "")
+    base = _builtin_exception(info["base"])
+    if base is not None and name.isidentifier():
+        try:
+            exc = _remote_type(base, None if info["builtin"] else name)(text)
+            str(exc), repr(exc)  # built, and printable
+            return exc
+        except Exception:  # noqa: BLE001 - a class that cannot be built this way
+            pass
+    return RemoteError(f"{name}: {text}")
 
 
 class RemoteObject:
     """A handle on an object kept in a worker: call it, read attributes, call methods."""
 
-    def __init__(self, owner: SandboxedSubmission, worker: StepWorker, info: dict):
-        self._owner, self._worker, self._id = owner, worker, info["__handle__"]
-        self._kind, self._type = info.get("kind", "object"), info.get("type", "object")
+    def __init__(
+        self, owner: SandboxedSubmission, worker: StepWorker, id: int, kind: str, type: str
+    ):
+        self._owner, self._worker, self._id = owner, worker, id
+        self._kind, self._type = kind, type
 
     def __call__(self, *args, **kwargs):
         return self._owner._call(
@@ -696,10 +730,8 @@ class RemoteObject:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        owner, what = self._owner, f"{self._type}.{name}"
-        return owner._decode(
-            owner._request(("getattr", self._id, name), what, worker=self._worker), self._worker
-        )
+        what = f"{self._type}.{name}"
+        return self._owner._request(("getattr", self._id, name), what, worker=self._worker)
 
     def __repr__(self) -> str:
         return f"<{self._type} in the submission's worker>"
@@ -875,20 +907,26 @@ class SandboxedSubmission:
         return direct.missing(self.path, step)
 
     def _encode(self, value):
+        """The test's arguments as they cross: handles as references, a one-shot iterator
+        as a :class:`grader.wire.OneShot` (read here, once, as the call would); every
+        other value as it is (containers only rebuilt where something inside changed)."""
         if isinstance(value, RemoteObject):
             return wire.HandleRef(value._id)
-        if hasattr(value, "__next__") and not isinstance(value, torch.Tensor):
-            return [self._encode(v) for v in value]  # e.g. model.parameters(): a generator
-        if isinstance(value, list):
-            return [self._encode(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self._encode(v) for v in value)
+        if isinstance(value, torch.Tensor | torch.nn.Module):
+            return value
         if isinstance(value, dict):
-            return {k: self._encode(v) for k, v in value.items()}
+            pairs = [(k, self._encode(v)) for k, v in value.items()]
+            if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
+                return value
+            return dict(pairs)
+        if isinstance(value, list | tuple):
+            items = [self._encode(v) for v in value]
+            if all(new is old for new, old in zip(items, value, strict=True)):
+                return value
+            return tuple(items) if isinstance(value, tuple) else items
+        if hasattr(value, "__next__"):  # e.g. model.parameters(): a generator
+            return wire.OneShot([self._encode(v) for v in value])
         return value
-
-    def _decode(self, value, worker: StepWorker):
-        return wire.from_plain(value, lambda info: RemoteObject(self, worker, info))
 
     def _worker_for(self, step: str | None, worker: StepWorker | None) -> StepWorker:
         if worker is not None:
@@ -917,7 +955,7 @@ class SandboxedSubmission:
 
     def _exchange(self, worker: StepWorker, message):
         wire.send(worker.sock, message)
-        return wire.recv(worker.sock, trusted=False)
+        return wire.recv_reply(worker.sock, lambda *info: RemoteObject(self, worker, *info))
 
     def _request(
         self, message, what: str, step: str | None = None, worker: StepWorker | None = None
@@ -941,10 +979,9 @@ class SandboxedSubmission:
                 f"the submission's process ended during {what}: {worker.end(kill=False)}"
             ) from exc
         except wire.WireError as exc:
+            # The rest of its answer is unread: this worker is out of step for good.
             worker.end(kill=True)
-            raise SubmissionError(
-                f"{what} returned something that is not plain data: {exc}"
-            ) from None
+            raise SubmissionError(f"the grader refused the answer of {what}: {exc}") from None
         except BaseException as exc:
             # A timeout (or any interruption) mid-request: the worker's state is unknown.
             direct.note_timeout(exc)
@@ -953,23 +990,20 @@ class SandboxedSubmission:
         return self._unpack(reply, what)
 
     def _unpack(self, reply, what: str):
-        if not isinstance(reply, tuple) or len(reply) != 4 or reply[0] not in ("ok", "error"):
-            raise SubmissionError(f"{what}: the worker's answer is malformed")
-        status, value, out, err = reply
-        if isinstance(out, str) and out:
+        status, value, out, err = reply  # checked and capped by grader/wire.py
+        if out:
             sys.stdout.write(out)
-        if isinstance(err, str) and err:
+        if err:
             sys.stderr.write(err)
         if status == "error":
-            info = value if isinstance(value, dict) else {}
-            name, message = str(info.get("type", "Exception")), str(info.get("message", ""))
-            where = f" (at {info['where']})" if info.get("where") else ""
-            if name == "AttributeError" and "has no attribute" in message and not where:
-                raise SubmissionError(f"{what}: {message}")
-            exc_type = _builtin_exception(name)
-            if exc_type is not None and exc_type not in (SystemExit, KeyboardInterrupt):
-                raise _remote_type(exc_type)(f"{message}{where}")
-            raise RemoteError(f"{name}: {message}{where}")
+            if (
+                value["type"] == "AttributeError"
+                and value["builtin"]
+                and "has no attribute" in value["message"]
+                and not value["where"]
+            ):
+                raise SubmissionError(f"{what}: {value['message']}")
+            raise _remote_exception(value)
         return value
 
     def _call(
@@ -996,8 +1030,6 @@ class SandboxedSubmission:
             raise SubmissionError(f"{what}: the worker's answer is malformed")
         value, states = result
         _apply_states(objects, states)
-        used = worker or self._worker
-        value = self._decode(value, used)
         return value if op == "call" else (value, records)
 
 
@@ -1006,21 +1038,7 @@ def _worker_of(value) -> StepWorker | None:
 
 
 def _syncable(args, kwargs) -> list:
-    found = []
-
-    def walk(value):
-        if isinstance(value, (torch.Tensor, torch.nn.Module)):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                walk(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-
-    walk(list(args))
-    walk(kwargs)
-    return found
+    return wire.syncable(args, kwargs)
 
 
 def _grads(obj):
@@ -1029,30 +1047,84 @@ def _grads(obj):
     return {name: p.grad for name, p in obj.named_parameters() if p.grad is not None}
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values (NaN where NaN): copying them again would only bump ``a``'s version,
+    which a graph that saved ``a`` would then refuse, unlike in a direct run."""
+    if a.is_floating_point() or a.is_complex():
+        return bool(((a == b) | (a.isnan() & b.isnan())).all())
+    return torch.equal(a, b)
+
+
+def _put(target: torch.Tensor, new) -> None:
+    """Make the test's tensor hold what the worker's copy ended with. Same shape, dtype and
+    device: the values, in place. Otherwise the worker's copy changed those in place
+    (``Module.to(device)``, ``.double()``, ``x.data = ...``): so does the test's."""
+    if not isinstance(new, torch.Tensor):
+        return
+    if new.shape == target.shape and new.dtype == target.dtype and new.device == target.device:
+        if not _same(target, new):
+            target.copy_(new)
+    else:
+        target.data = new
+
+
+def _put_grad(target: torch.Tensor, new) -> None:
+    if new is None:
+        if target.grad is not None:
+            target.grad = None
+        return
+    if not isinstance(new, torch.Tensor) or new.shape != target.shape:
+        return
+    new = new.to(target.device, target.dtype)
+    grad = target.grad
+    if grad is not None and (grad.shape, grad.dtype, grad.device) == (
+        new.shape,
+        new.dtype,
+        new.device,
+    ):
+        if not _same(grad, new):
+            grad.copy_(new)  # in place, as p.grad.zero_() did: the test's own grad tensor
+    else:
+        target.grad = new
+
+
+def _put_requires_grad(target: torch.Tensor, flag) -> None:
+    if (
+        type(flag) is bool
+        and flag != target.requires_grad
+        and target.is_leaf
+        and (target.is_floating_point() or target.is_complex())
+    ):
+        target.requires_grad_(flag)
+
+
 def _apply_states(objects: list, states) -> None:
-    """Copy the worker's final state of each tensor and module argument into the test's own."""
+    """Copy the worker's final state of each tensor and module argument into the test's own:
+    values, gradients, ``requires_grad``, training flags, and the device and dtype where
+    the worker's copy changed them in place. Anything malformed is left alone."""
     if not isinstance(states, list) or len(states) != len(objects):
         return
-    for obj, state in zip(objects, states, strict=True):
-        if not isinstance(state, dict):
-            continue
-        with torch.no_grad():
-            if isinstance(obj, torch.Tensor) and isinstance(state.get("data"), torch.Tensor):
-                data = state["data"].to(obj.device, obj.dtype)
-                if data.shape == obj.shape:
-                    obj.copy_(data)
-                grad = state.get("grad")
-                obj.grad = (
-                    grad.to(obj.device, obj.dtype) if isinstance(grad, torch.Tensor) else None
-                )
+    with torch.no_grad():
+        for obj, state in zip(objects, states, strict=True):
+            if not isinstance(state, dict):
+                continue
+            if isinstance(obj, torch.Tensor):
+                _put(obj, state.get("data"))
+                _put_grad(obj, state.get("grad"))
+                _put_requires_grad(obj, state.get("requires_grad"))
             elif isinstance(obj, torch.nn.Module) and isinstance(state.get("state"), dict):
-                obj.load_state_dict(
-                    {k: v for k, v in state["state"].items() if isinstance(v, torch.Tensor)},
-                    strict=False,
-                )
-                for module, training in zip(obj.modules(), state.get("training", []), strict=False):
-                    module.training = bool(training)
-                grads = state.get("grads", {})
+                own = obj.state_dict(keep_vars=True)
+                for name, value in state["state"].items():
+                    if isinstance(own.get(name), torch.Tensor):
+                        _put(own[name], value)
+                training = state.get("training")
+                if isinstance(training, list):
+                    for module, flag in zip(obj.modules(), training, strict=False):
+                        module.training = bool(flag)
+                grads = state.get("grads")
+                flags = state.get("requires_grad")
                 for name, param in obj.named_parameters():
-                    grad = grads.get(name)
-                    param.grad = grad.to(param.device) if isinstance(grad, torch.Tensor) else None
+                    if isinstance(grads, dict):
+                        _put_grad(param, grads.get(name))
+                    if isinstance(flags, dict):
+                        _put_requires_grad(param, flags.get(name))

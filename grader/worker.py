@@ -12,6 +12,7 @@ and returned with a cap. Nothing here judges anything: the grader does.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import importlib
 import importlib.util
@@ -26,17 +27,22 @@ OUTPUT_CAP = 64 * 1024
 
 
 class CappedText(io.TextIOBase):
-    """A text sink that keeps the first ``cap`` characters and counts the rest."""
+    """A text sink that keeps the first ``cap`` characters and counts the rest.
+
+    The grader caps what it reads on its own side too (grader/wire.py): this cap only
+    keeps an honest worker's answer small."""
 
     def __init__(self, cap: int = OUTPUT_CAP):
         self.parts, self.size, self.cap, self.dropped = [], 0, cap, 0
 
     def write(self, text) -> int:
-        text = str(text)
-        room = self.cap - self.size
-        self.parts.append(text[: max(room, 0)])
-        self.size += min(len(text), max(room, 0))
-        self.dropped += max(len(text) - max(room, 0), 0)
+        if not isinstance(text, str):  # as sys.stdout does in a direct run
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        text = str.__str__(text)
+        room = max(self.cap - self.size, 0)
+        self.parts.append(text[:room])
+        self.size += min(len(text), room)
+        self.dropped += max(len(text) - room, 0)
         return len(text)
 
     def getvalue(self) -> str:
@@ -64,28 +70,37 @@ class Worker:
 
     # -- values -----------------------------------------------------------------
 
-    def keep(self, obj) -> dict:
+    def keep(self, obj) -> tuple:
+        """Keep an object that is not data; the grader gets a handle on it."""
         self.objects[id(obj)] = obj
         kind = "module" if _is_module(obj) else "callable" if callable(obj) else "object"
-        return {"__handle__": id(obj), "kind": kind, "type": type(obj).__name__[:100]}
+        return id(obj), kind, type.__dict__["__name__"].__get__(type(obj))
 
     def resolve(self, value):
-        from .wire import HandleRef
+        """The grader's arguments as the submission gets them: handles become the objects
+        kept here, a one-shot iterator a one-shot generator; anything else stays itself."""
+        from .wire import HandleRef, OneShot, one_shot
 
         if isinstance(value, HandleRef):
             return self.objects[value.id]
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if isinstance(value, tuple):
-            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, OneShot):
+            return one_shot([self.resolve(v) for v in value.items])
         if isinstance(value, dict):
-            return {k: self.resolve(v) for k, v in value.items()}
+            pairs = [(k, self.resolve(v)) for k, v in value.items()]
+            if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
+                return value  # nothing to resolve: the very object (an OrderedDict stays one)
+            return dict(pairs)
+        if isinstance(value, (list, tuple)):
+            items = [self.resolve(v) for v in value]
+            if all(new is old for new, old in zip(items, value, strict=True)):
+                return value
+            return tuple(items) if isinstance(value, tuple) else items
         return value
 
     def plain(self, value):
-        from .wire import to_plain
+        from . import wire
 
-        return to_plain(value, self.keep)
+        return wire.to_plain(value, self.keep)
 
     # -- requests ---------------------------------------------------------------
 
@@ -119,7 +134,7 @@ class Worker:
             self.step(request[1])
             return None
         if op == "getattr":
-            return self.plain(getattr(self.objects[request[1]], request[2]))
+            return getattr(self.objects[request[1]], request[2])
         if op == "call":
             _, spec, raw_args, raw_kwargs, grads = (*request, None)[:5]
             # The test's own tensors and modules (not handles), to copy back after the call.
@@ -134,9 +149,10 @@ class Worker:
             ):
                 args = (self.target(args[0]), *args[1:])  # a kit op on a step function
             result = self.target(spec)(*args, **kwargs)
-            return self.plain(result), [_state(o) for o in originals]
+            return result, [_state(o) for o in originals]
         if op == "observe":
-            # A call as above, with the torch functions it reaches recorded (grader/observe.py).
+            # A call as above, with the torch functions it reaches recorded (grader/observe.py);
+            # serve encodes the answer afterwards, outside the recording.
             from .observe import TorchCalls
 
             with TorchCalls() as seen:
@@ -152,24 +168,10 @@ def _is_module(obj) -> bool:
 
 
 def _syncable(args, kwargs) -> list:
-    """The grader's tensors and modules among the arguments, in a fixed order."""
-    import torch
+    """The grader's tensors and modules among the arguments, in the grader's order."""
+    from .wire import syncable
 
-    found = []
-
-    def walk(value):
-        if isinstance(value, (torch.Tensor, torch.nn.Module)):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                walk(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-
-    walk(list(args))
-    walk(kwargs)
-    return found
+    return syncable(args, kwargs)
 
 
 def _set_grads(objects: list, grads: list) -> None:
@@ -187,27 +189,77 @@ def _set_grads(objects: list, grads: list) -> None:
 
 
 def _state(obj):
-    """What the grader copies back into its own argument after the call (in-place changes)."""
+    """What the grader copies back into its own argument after the call (in-place changes):
+    values, gradients and ``requires_grad``, on the device and in the dtype they ended in."""
     import torch
 
-    def plain_tensor(t):
-        return None if t is None else t.detach().to("cpu").clone()
+    def data(t):
+        return None if t is None else t.detach()
 
     if isinstance(obj, torch.Tensor):
-        return {"data": plain_tensor(obj), "grad": plain_tensor(obj.grad)}
+        return {"data": data(obj), "grad": data(obj.grad), "requires_grad": obj.requires_grad}
+    params = list(obj.named_parameters())
     return {
-        "state": {k: plain_tensor(v) for k, v in obj.state_dict().items()},
+        "state": {k: data(v) for k, v in obj.state_dict().items()},
         "training": [m.training for m in obj.modules()],
-        "grads": {k: plain_tensor(p.grad) for k, p in obj.named_parameters()},
+        "grads": {k: data(p.grad) for k, p in params},
+        "requires_grad": {k: p.requires_grad for k, p in params},
     }
 
 
+# Built-in exception classes by identity: a student's class named like one is not one.
+_BUILTIN_EXCEPTIONS = {
+    id(value): name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+}
+
+
+def _message(exc: BaseException, name: str) -> str:
+    """``str(exc)``, or a safe text when that raises or recurses (student ``__str__``)."""
+    try:
+        text = str(exc)
+        if isinstance(text, str):
+            return str.__str__(text)[:2000]
+    except BaseException as problem:  # noqa: BLE001 - RecursionError, or anything it raises
+        return f"<the message of this {name} could not be read: {type(problem).__name__}>"
+    return f"<the message of this {name} is not a string>"
+
+
 def describe(exc: BaseException) -> dict:
+    """Type, message and place of an exception, read without trusting the exception.
+
+    ``builtin``: the class IS the built-in of that name; ``base``: the nearest built-in
+    class it derives from, so that the grader can raise something ``except`` clauses and
+    ``pytest.raises`` treat as in a direct run."""
     import traceback
 
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/submission/" in f.filename]
-    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-    return {"type": type(exc).__name__[:100], "message": str(exc)[:2000], "where": where}
+    cls = type(exc)
+    name = type.__dict__["__name__"].__get__(cls)[:100]
+    mro = type.__dict__["__mro__"].__get__(cls)
+    base = next((_BUILTIN_EXCEPTIONS[id(c)] for c in mro if id(c) in _BUILTIN_EXCEPTIONS), "")
+    try:
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if "/submission/" in f.filename
+        ]
+        where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"[:300] if frames else ""
+    except Exception:  # noqa: BLE001 - a traceback it cannot read: no place, the rest stands
+        where = ""
+    return {
+        "type": name,
+        "builtin": _BUILTIN_EXCEPTIONS.get(id(cls)) == name,
+        "base": base,
+        "message": _message(exc, name),
+        "where": where,
+    }
+
+
+def _text(sink: CappedText) -> str:
+    try:
+        text = sink.getvalue()
+        return text if type(text) is str else ""
+    except Exception:  # noqa: BLE001 - patched by the submission: the grader caps it anyway
+        return ""
 
 
 def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None) -> None:
@@ -215,7 +267,7 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
 
     while True:
         try:
-            request = wire.recv(sock, trusted=True)
+            request = wire.recv_request(sock)
         except EOFError:
             return
         out, err = CappedText(), CappedText()
@@ -223,26 +275,23 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
             if startup_error is not None:
                 raise RuntimeError(startup_error["message"])
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                value = worker.handle(request)
-            reply = ("ok", value, out.getvalue(), err.getvalue())
+                # Encoded here: reading a generator or drawing a figure runs submission code.
+                reply = wire.reply_ok(worker.plain(worker.handle(request)))
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code too
-            reply = ("error", describe(exc), out.getvalue(), err.getvalue())
+            reply = wire.reply_error(describe(exc))
         try:
-            wire.send(sock, reply)
-        except Exception as exc:  # noqa: BLE001 - e.g. a result torch cannot save
-            wire.send(
-                sock,
-                (
-                    "error",
-                    {
-                        "type": "WireError",
-                        "where": "",
-                        "message": f"the result could not be sent back: {exc}"[:500],
-                    },
-                    "",
-                    "",
-                ),
-            )
+            wire.send_reply(sock, reply, _text(out), _text(err))
+        except (OSError, EOFError):
+            return  # the grader is gone
+        except Exception as exc:  # noqa: BLE001 - e.g. a reply patched into something else
+            info = {
+                "type": "WireError",
+                "builtin": False,
+                "base": "Exception",
+                "message": f"the result could not be sent back: {type(exc).__name__}",
+                "where": "",
+            }
+            wire.send_reply(sock, wire.reply_error(info))
 
 
 def _exit_description(status: int, peak_kib: int = 0) -> str:
