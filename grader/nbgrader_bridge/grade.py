@@ -61,11 +61,15 @@ def _bin_on_path():
 def nbgrader(course: Path, *args: str, timeout: float | None = None, check: bool = True
              ) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies)."""
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-               MNIST_DATA_DIR=str(KIT_ROOT / "data_cache"), PATH=_path_with_bin())
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    # Its kernels' scratch folders (a staged notebook per step) go with this folder, also
+    # when nbgrader ends a kernel without letting it clean up.
+    with tempfile.TemporaryDirectory(prefix="grader-nbgrader-tmp-") as scratch:
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+                   MNIST_DATA_DIR=str(KIT_ROOT / "data_cache"), PATH=_path_with_bin(),
+                   TMPDIR=scratch)
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                              capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit code {proc.returncode}):\n"
                            f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}")
