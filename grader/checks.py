@@ -105,9 +105,26 @@ def close(
 # private torch._X and aten operators (leading underscores are dropped before the
 # lookup), and the nn module that calls it. softmin(x) is softmax(-x).
 SPELLINGS = {
-    "softmax": {"softmax", "Softmax", "special_softmax", "softmin", "Softmin"},
+    # Attention is softmax(Q K^T) V: with V the identity it returns softmax itself.
+    "softmax": {
+        "softmax",
+        "Softmax",
+        "special_softmax",
+        "softmin",
+        "Softmin",
+        "scaled_dot_product_attention",
+        "scaled_dot_product_attention_math",
+        "scaled_dot_product_flash_attention",
+        "scaled_dot_product_flash_attention_for_cpu",
+        "scaled_dot_product_efficient_attention",
+        "scaled_dot_product_cudnn_attention",
+        "scaled_dot_product_fused_attention_overrideable",
+        "multi_head_attention_forward",
+        "MultiheadAttention",
+    },
     "log_softmax": {"log_softmax", "LogSoftmax", "special_log_softmax"},
-    "logsumexp": {"logsumexp", "special_logsumexp"},
+    # The last column of logcumsumexp is logsumexp.
+    "logsumexp": {"logsumexp", "special_logsumexp", "logcumsumexp"},
     "nll_loss": {
         "nll_loss",
         "NLLLoss",
@@ -157,6 +174,10 @@ _DYNAMIC_ATTRIBUTES = {
     "run_module",
     "FunctionType",
     "CodeType",
+    # TorchScript compiled from a string or loaded from bytes runs its torch calls
+    # where the observer below cannot see them.
+    "jit",
+    "CompilationUnit",
 }
 _DYNAMIC_MODULES = {
     "builtins",
@@ -167,6 +188,7 @@ _DYNAMIC_MODULES = {
     "dill",
     "cloudpickle",
     "ctypes",
+    "jit",
 }
 # Names that reach (or could switch off) the mode that observes the call.
 TAMPERING = {
