@@ -178,6 +178,17 @@ _DYNAMIC_ATTRIBUTES = {
     # where the observer below cannot see them.
     "jit",
     "CompilationUnit",
+    # a dotted name resolved from a string (pkgutil.resolve_name, pydoc.locate, a format field)
+    "resolve_name",
+    "locate",
+    "get_field",
+    # the observer is per thread: a call run on another thread is not recorded
+    "Thread",
+    "ThreadPoolExecutor",
+    "ProcessPoolExecutor",
+    "start_new_thread",
+    "run_in_executor",
+    "to_thread",
 }
 _DYNAMIC_MODULES = {
     "builtins",
@@ -189,6 +200,13 @@ _DYNAMIC_MODULES = {
     "cloudpickle",
     "ctypes",
     "jit",
+    "pkgutil",
+    "pydoc",
+    "threading",
+    "_thread",
+    "concurrent",
+    "multiprocessing",
+    "asyncio",
 }
 # Names that reach (or could switch off) the mode that observes the call.
 TAMPERING = {

@@ -127,6 +127,33 @@ BYPASSES = {
         "    return F.scaled_dot_product_attention(q, x[..., None], v, scale=1.0)[:, 0]\n",
         "softmax",
     ),
+    "pkgutil.resolve_name": (
+        "from pkgutil import resolve_name\n"
+        'def softmax(x):\n    return resolve_name("torch:soft" + "max")(x, -1)\n',
+        "pkgutil",
+    ),
+    "pydoc.locate": (
+        'import pydoc\ndef softmax(x):\n    return pydoc.locate("torch.soft" + "max")(x, -1)\n',
+        "pydoc",
+    ),
+    "a format field": (
+        "import string\ndef softmax(x):\n"
+        '    f, _ = string.Formatter().get_field("0.soft" + "max", (torch,), {})\n'
+        "    return f(x, -1)\n",
+        "get_field",
+    ),
+    # the observer records the calling thread only
+    "another thread": (
+        "from concurrent.futures import ThreadPoolExecutor\n_P = ThreadPoolExecutor(1)\n"
+        "def softmax(x):\n    return _P.submit(lambda: torch.exp(x)).result()\n",
+        "concurrent",
+    ),
+    "a thread object": (
+        "import threading\ndef softmax(x):\n    out = []\n"
+        "    t = threading.Thread(target=lambda: out.append(x.exp()))\n"
+        "    t.start()\n    t.join()\n    return out[0]\n",
+        "threading",
+    ),
     "attention weights": (
         "def softmax(x):\n    m = torch.nn.MultiheadAttention(1, 1, bias=False)\n"
         "    return m(x, x, x)[1]\n",
