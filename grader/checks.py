@@ -104,6 +104,9 @@ def close(
 # Every spelling of one library function: torch.X, F.X, Tensor.X, torch.special.X, the
 # private torch._X and aten operators (leading underscores are dropped before the
 # lookup), and the nn module that calls it. softmin(x) is softmax(-x).
+# cross_entropy is log_softmax then nll_loss: -cross_entropy(x[n], k) is log_softmax(x)[n, k],
+# cross_entropy(x, 0) + x[:, 0] is logsumexp, and on log-probabilities it is nll_loss.
+_CROSS_ENTROPY = {"cross_entropy", "CrossEntropyLoss", "cross_entropy_loss"}
 SPELLINGS = {
     # Attention is softmax(Q K^T) V: with V the identity it returns softmax itself.
     "softmax": {
@@ -121,11 +124,14 @@ SPELLINGS = {
         "scaled_dot_product_fused_attention_overrideable",
         "multi_head_attention_forward",
         "MultiheadAttention",
+        "gumbel_softmax",
+        *_CROSS_ENTROPY,
     },
-    "log_softmax": {"log_softmax", "LogSoftmax", "special_log_softmax"},
+    "log_softmax": {"log_softmax", "LogSoftmax", "special_log_softmax", *_CROSS_ENTROPY},
     # The last column of logcumsumexp is logsumexp.
-    "logsumexp": {"logsumexp", "special_logsumexp", "logcumsumexp"},
+    "logsumexp": {"logsumexp", "special_logsumexp", "logcumsumexp", *_CROSS_ENTROPY},
     "nll_loss": {
+        *_CROSS_ENTROPY,
         "nll_loss",
         "NLLLoss",
         "NLLLoss2d",
@@ -230,8 +236,10 @@ _GENERIC_TAMPERING = {"_C", "overrides"}
 def _canonical(identifier: str, names: set[str]) -> str | None:
     """The forbidden function among ``names`` that ``identifier`` spells, if any."""
     bare = identifier.lstrip("_")
-    for name in names:
-        if bare == name or bare in SPELLINGS.get(name, ()):
+    if bare in names:  # the name itself first: cross_entropy also spells log_softmax
+        return bare
+    for name in sorted(names):
+        if bare in SPELLINGS.get(name, ()):
             return name
     return None
 

@@ -154,6 +154,18 @@ BYPASSES = {
         "    t.start()\n    t.join()\n    return out[0]\n",
         "threading",
     ),
+    "read off cross_entropy": (
+        "def softmax(x):\n    n, k = x.shape\n"
+        "    rows, labels = x.repeat_interleave(k, 0), torch.arange(k).repeat(n)\n"
+        '    return (-F.cross_entropy(rows, labels, reduction="none")).exp().view(n, k)\n',
+        "log_softmax",
+    ),
+    "gumbel_softmax with its noise taken out": (
+        "def softmax(x):\n    torch.manual_seed(0)\n"
+        "    g = -torch.empty_like(x).exponential_().log()\n"
+        "    torch.manual_seed(0)\n    return F.gumbel_softmax(x - g, tau=1.0)\n",
+        "softmax",
+    ),
     "attention weights": (
         "def softmax(x):\n    m = torch.nn.MultiheadAttention(1, 1, bias=False)\n"
         "    return m(x, x, x)[1]\n",

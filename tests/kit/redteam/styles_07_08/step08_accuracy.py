@@ -24,6 +24,8 @@ def predict(model, X, batch_size=1024):
 def class_mean_images(X, y):
     X = X.reshape(len(X), -1)
     return torch.stack([X[y == k].mean(0) for k in range(10)])
+
+
 def mean_image_predict(means, X):
     """Label each image with the class of its nearest mean image.
 
