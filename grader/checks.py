@@ -115,6 +115,7 @@ SPELLINGS = {
         "special_softmax",
         "softmin",
         "Softmin",
+        "Softmax2d",
         "scaled_dot_product_attention",
         "scaled_dot_product_attention_math",
         "scaled_dot_product_flash_attention",

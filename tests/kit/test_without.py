@@ -166,6 +166,10 @@ BYPASSES = {
         "    torch.manual_seed(0)\n    return F.gumbel_softmax(x - g, tau=1.0)\n",
         "softmax",
     ),
+    "Softmax2d over a reshaped input": (
+        "def softmax(x):\n    return torch.nn.Softmax2d()(x.T[:, :, None])[:, :, 0].T\n",
+        "softmax",
+    ),
     "attention weights": (
         "def softmax(x):\n    m = torch.nn.MultiheadAttention(1, 1, bias=False)\n"
         "    return m(x, x, x)[1]\n",
