@@ -104,11 +104,35 @@ def close(
 # Every spelling of one library function: torch.X, F.X, Tensor.X, torch.special.X, the
 # private torch._X and aten operators (leading underscores are dropped before the
 # lookup), and the nn module that calls it. softmin(x) is softmax(-x).
+# cross_entropy is log_softmax then nll_loss: -cross_entropy(x[n], k) is log_softmax(x)[n, k],
+# cross_entropy(x, 0) + x[:, 0] is logsumexp, and on log-probabilities it is nll_loss.
+_CROSS_ENTROPY = {"cross_entropy", "CrossEntropyLoss", "cross_entropy_loss"}
 SPELLINGS = {
-    "softmax": {"softmax", "Softmax", "special_softmax", "softmin", "Softmin"},
-    "log_softmax": {"log_softmax", "LogSoftmax", "special_log_softmax"},
-    "logsumexp": {"logsumexp", "special_logsumexp"},
+    # Attention is softmax(Q K^T) V: with V the identity it returns softmax itself.
+    "softmax": {
+        "softmax",
+        "Softmax",
+        "special_softmax",
+        "softmin",
+        "Softmin",
+        "Softmax2d",
+        "scaled_dot_product_attention",
+        "scaled_dot_product_attention_math",
+        "scaled_dot_product_flash_attention",
+        "scaled_dot_product_flash_attention_for_cpu",
+        "scaled_dot_product_efficient_attention",
+        "scaled_dot_product_cudnn_attention",
+        "scaled_dot_product_fused_attention_overrideable",
+        "multi_head_attention_forward",
+        "MultiheadAttention",
+        "gumbel_softmax",
+        *_CROSS_ENTROPY,
+    },
+    "log_softmax": {"log_softmax", "LogSoftmax", "special_log_softmax", *_CROSS_ENTROPY},
+    # The last column of logcumsumexp is logsumexp.
+    "logsumexp": {"logsumexp", "special_logsumexp", "logcumsumexp", *_CROSS_ENTROPY},
     "nll_loss": {
+        *_CROSS_ENTROPY,
         "nll_loss",
         "NLLLoss",
         "NLLLoss2d",
@@ -157,6 +181,21 @@ _DYNAMIC_ATTRIBUTES = {
     "run_module",
     "FunctionType",
     "CodeType",
+    # TorchScript compiled from a string or loaded from bytes runs its torch calls
+    # where the observer below cannot see them.
+    "jit",
+    "CompilationUnit",
+    # a dotted name resolved from a string (pkgutil.resolve_name, pydoc.locate, a format field)
+    "resolve_name",
+    "locate",
+    "get_field",
+    # the observer is per thread: a call run on another thread is not recorded
+    "Thread",
+    "ThreadPoolExecutor",
+    "ProcessPoolExecutor",
+    "start_new_thread",
+    "run_in_executor",
+    "to_thread",
 }
 _DYNAMIC_MODULES = {
     "builtins",
@@ -167,6 +206,14 @@ _DYNAMIC_MODULES = {
     "dill",
     "cloudpickle",
     "ctypes",
+    "jit",
+    "pkgutil",
+    "pydoc",
+    "threading",
+    "_thread",
+    "concurrent",
+    "multiprocessing",
+    "asyncio",
 }
 # Names that reach (or could switch off) the mode that observes the call.
 TAMPERING = {
@@ -190,8 +237,10 @@ _GENERIC_TAMPERING = {"_C", "overrides"}
 def _canonical(identifier: str, names: set[str]) -> str | None:
     """The forbidden function among ``names`` that ``identifier`` spells, if any."""
     bare = identifier.lstrip("_")
-    for name in names:
-        if bare == name or bare in SPELLINGS.get(name, ()):
+    if bare in names:  # the name itself first: cross_entropy also spells log_softmax
+        return bare
+    for name in sorted(names):
+        if bare in SPELLINGS.get(name, ()):
             return name
     return None
 

@@ -193,7 +193,20 @@ def load_by_shape(kit: nn.Module, state, what: str, architecture: str) -> nn.Mod
             break
         used.add(match)
         loaded[key] = theirs[match][1]
-    if len(loaded) != len(ours) or len(used) != len(theirs):
+    # A module registered twice (``self.first = self.net[0]``) appears twice in a state_dict;
+    # an unused tensor that is an exact copy of a loaded one adds nothing and is dropped.
+    copies = {
+        i
+        for i, (_, value) in enumerate(theirs)
+        if i not in used
+        and any(
+            theirs[j][1].shape == value.shape
+            and theirs[j][1].dtype == value.dtype
+            and torch.equal(theirs[j][1], value)
+            for j in used
+        )
+    }
+    if len(loaded) != len(ours) or len(used) + len(copies) != len(theirs):
         _fail(
             f"{what} should hold exactly the tensors of {architecture}: shapes "
             f"{_shapes(ours)}; its state_dict holds shapes {_shapes(theirs)[:12]}"

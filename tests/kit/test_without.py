@@ -108,6 +108,73 @@ BYPASSES = {
         "overrides",
     ),
     "dispatch internals": (f"import torch._C\ndef softmax(x):\n{FAIR_BODY}", "_C"),
+    # TorchScript runs its calls out of the observer's sight; its source is a string.
+    "TorchScript from a string": (
+        "_cu = torch.jit.CompilationUnit(\n"
+        '    "def sm(x: torch.Tensor) -> torch.Tensor:\\n    return torch.soft" + "max(x, -1)\\n"\n'
+        ")\ndef softmax(x):\n    return _cu.sm(x)\n",
+        "jit",
+    ),
+    "TorchScript imported by name": (
+        "from torch.jit import load\nimport io\n"
+        "def softmax(x):\n    return load(io.BytesIO(b'...'))(x)\n",
+        "jit",
+    ),
+    "attention with V the identity": (
+        "def softmax(x):\n    n, k = x.shape\n"
+        "    q = torch.ones(n, 1, 1, dtype=x.dtype)\n"
+        "    v = torch.eye(k, dtype=x.dtype).expand(n, k, k)\n"
+        "    return F.scaled_dot_product_attention(q, x[..., None], v, scale=1.0)[:, 0]\n",
+        "softmax",
+    ),
+    "pkgutil.resolve_name": (
+        "from pkgutil import resolve_name\n"
+        'def softmax(x):\n    return resolve_name("torch:soft" + "max")(x, -1)\n',
+        "pkgutil",
+    ),
+    "pydoc.locate": (
+        'import pydoc\ndef softmax(x):\n    return pydoc.locate("torch.soft" + "max")(x, -1)\n',
+        "pydoc",
+    ),
+    "a format field": (
+        "import string\ndef softmax(x):\n"
+        '    f, _ = string.Formatter().get_field("0.soft" + "max", (torch,), {})\n'
+        "    return f(x, -1)\n",
+        "get_field",
+    ),
+    # the observer records the calling thread only
+    "another thread": (
+        "from concurrent.futures import ThreadPoolExecutor\n_P = ThreadPoolExecutor(1)\n"
+        "def softmax(x):\n    return _P.submit(lambda: torch.exp(x)).result()\n",
+        "concurrent",
+    ),
+    "a thread object": (
+        "import threading\ndef softmax(x):\n    out = []\n"
+        "    t = threading.Thread(target=lambda: out.append(x.exp()))\n"
+        "    t.start()\n    t.join()\n    return out[0]\n",
+        "threading",
+    ),
+    "read off cross_entropy": (
+        "def softmax(x):\n    n, k = x.shape\n"
+        "    rows, labels = x.repeat_interleave(k, 0), torch.arange(k).repeat(n)\n"
+        '    return (-F.cross_entropy(rows, labels, reduction="none")).exp().view(n, k)\n',
+        "log_softmax",
+    ),
+    "gumbel_softmax with its noise taken out": (
+        "def softmax(x):\n    torch.manual_seed(0)\n"
+        "    g = -torch.empty_like(x).exponential_().log()\n"
+        "    torch.manual_seed(0)\n    return F.gumbel_softmax(x - g, tau=1.0)\n",
+        "softmax",
+    ),
+    "Softmax2d over a reshaped input": (
+        "def softmax(x):\n    return torch.nn.Softmax2d()(x.T[:, :, None])[:, :, 0].T\n",
+        "softmax",
+    ),
+    "attention weights": (
+        "def softmax(x):\n    m = torch.nn.MultiheadAttention(1, 1, bias=False)\n"
+        "    return m(x, x, x)[1]\n",
+        "softmax",
+    ),
 }
 
 # Correct code in other styles: none of it may trip the check.
@@ -307,6 +374,22 @@ def test_torch_calls_records_what_the_call_reaches(tmp_path, kind):
         assert [grad for name, grad, _ in quiet if name == "torch.exp"] == [False]
     finally:
         sub.close()
+
+
+def test_observed_call_catches_kernels_that_compute_it_inside():
+    # softmax as attention with V the identity; logsumexp as the last column of logcumsumexp
+    from grader.observe import TorchCalls
+
+    x = torch.randn(3, 4)
+    with TorchCalls() as calls:
+        q, v = torch.ones(3, 1, 1), torch.eye(4).expand(3, 4, 4)
+        out = torch.nn.functional.scaled_dot_product_attention(q, x[..., None], v, scale=1.0)
+        lse = torch.logcumsumexp(x, -1)[..., -1:]
+    torch.testing.assert_close(out[:, 0], torch.softmax(x, -1))
+    torch.testing.assert_close(lse, torch.logsumexp(x, -1, keepdim=True))
+    records = calls.records()
+    assert checks.observed(records, SOFTMAX) == ["torch.nn.functional.scaled_dot_product_attention"]
+    assert checks.observed(records, {"logsumexp"}) == ["torch.logcumsumexp"]
 
 
 def test_records_from_a_worker_are_checked():
