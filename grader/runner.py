@@ -33,7 +33,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 HIDDEN_DIR = KIT_ROOT / "tests" / "hidden"
 # Beyond the sum of the per-test timeouts: interpreter, torch and data start-up.
 STARTUP_ALLOWANCE_S = 120.0
-OUTPUT_TAIL = 2000  # of a failed collection's output, in the error
+OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
 
 
 def _pytest_command(extra: list[str]) -> list[str]:
