@@ -142,10 +142,14 @@ def test_hostile_code_earns_exactly_what_its_honest_code_earns(batch, case):
     normalize_points = sum(
         t["max_score"] for t in step03["tests"] if t["name"].startswith("test_normalize")
     )
+    without_points = sum(
+        t["max_score"] for t in step03["tests"] if t["name"].endswith("_without_library")
+    )
     expected = {
         "full": step03["max_score"],
         "zero": 0.0,
         "normalize": step03["max_score"] - normalize_points,
+        "without": step03["max_score"] - without_points,
     }[case.expect]
     lost = [
         (t["name"], t["status"], t["message"][:200])

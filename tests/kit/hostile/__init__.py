@@ -7,6 +7,8 @@ reference ``step04``. A case says what its *own honest code* earns on step 03:
 - ``full``: the hostile part achieves nothing, the rest is correct;
 - ``normalize``: ``normalize`` is wrong or never answers, so exactly the
   normalize tests fail;
+- ``without``: the hostile part uses something the "without X" checks cannot
+  follow (ctypes), so exactly those checks fail;
 - ``zero``: the module never imports (it exits or kills itself).
 
 Step 04 must get full marks in every case: one step's disaster stays there.
@@ -29,7 +31,7 @@ NORMALIZE_BODY = "    return a / a.sum(-1, keepdim=True)\n"
 @dataclass(frozen=True)
 class Case:
     name: str
-    expect: str  # "full", "normalize" or "zero"
+    expect: str  # "full", "normalize", "without" or "zero"
     at_import: str = ""  # appended to the module
     in_normalize: str = ""  # replaces normalize's body (indented 4)
     extra_files: dict = field(default_factory=dict)
@@ -125,7 +127,7 @@ CASES = [
     ),
     Case(
         "ptraces-its-parent",
-        "full",
+        "without",  # ctypes in a step with "without X" rules: those checks cannot follow it
         at_import=(
             "import ctypes, os\n"
             "libc = ctypes.CDLL(None)\n"
