@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from hostile import CASES, KIT_ROOT
+from submission_files import processes_with
 
 from grader import dataset
 from grader.sandbox import bwrap_problem
@@ -53,20 +54,6 @@ class Listener:
         self.stop = True
         self.thread.join()
         self.sock.close()
-
-
-def _processes_with(marker: str) -> list[str]:
-    """``PID command line`` of each process whose command line holds ``marker`` (read
-    from /proc: ``ps`` cuts long lines to $COLUMNS, which hid the marker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError):
-            continue
-        if entry.name.isdigit() and marker in args and int(entry.name) != os.getpid():
-            found.append(f"{entry.name} {args}")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +100,7 @@ def batch(tmp_path_factory):
         timeout=1100,
     )
     listener.close()
-    leftovers = _processes_with(f"hostile-leftover-{marker}")
+    leftovers = processes_with(f"hostile-leftover-{marker}")
     document = json.loads(out.read_text())
     yield {
         "proc": proc,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from submission_files import processes_with
 
 from grader import sandbox
 from grader.sandbox import bwrap_problem
@@ -94,21 +95,8 @@ def _submission(folder: Path, step03_extra: str = "", step04_extra: str = "") ->
     return folder
 
 
-def _processes_with(marker: str) -> list[str]:
-    """``PID command line`` of each process whose command line holds ``marker``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError):
-            continue
-        if entry.name.isdigit() and marker in args and int(entry.name) != os.getpid():
-            found.append(f"{entry.name} {args}")
-    return found
-
-
 def _kill_all_with(marker: str) -> None:
-    for line in _processes_with(marker):
+    for line in processes_with(marker):
         try:
             os.kill(int(line.split()[0]), signal.SIGKILL)
         except OSError:
@@ -151,11 +139,11 @@ def test_a_step_starts_with_no_process_or_file_of_the_step_before(tmp_path, isol
     try:
         x = torch.tensor([[1.0, 3.0]])
         torch.testing.assert_close(sub.step03_normalization.normalize(x), x / 4)
-        assert _processes_with(f"daemon-{marker}"), "step 03's daemon did not start"
+        assert processes_with(f"daemon-{marker}"), "step 03's daemon did not start"
         y = torch.tensor([1])
         expected = torch.tensor([[0.0, 1.0]])
         torch.testing.assert_close(sub.step04_one_hot_loss.one_hot(y, 2), expected)
-        assert not _processes_with(f"daemon-{marker}"), "step 03's daemon outlived its worker"
+        assert not processes_with(f"daemon-{marker}"), "step 03's daemon outlived its worker"
     finally:
         sub.close()
         _kill_all_with(f"daemon-{marker}")
@@ -262,7 +250,7 @@ def test_a_grader_stopped_by_sigterm_leaves_nothing_behind(tmp_path, isolation):
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-2000:]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, proc.stderr.read()[-2000:]
-        assert not _processes_with(f"daemon-{marker}"), "the submission's daemon survived"
+        assert not processes_with(f"daemon-{marker}"), "the submission's daemon survived"
         assert sorted(p.name for p in scratch.iterdir()) == []
         assert not list(Path("/tmp").glob(f"*{marker}*")), "a worker wrote into /tmp"
     finally:

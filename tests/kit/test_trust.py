@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from submission_files import processes_with
 
 from grader.sandbox import bwrap_problem
 from grader.steps import MAX_STEP_FILE
@@ -133,11 +134,6 @@ def test_a_grading_leaves_nothing_in_tmp(tmp_path, sandbox):
     assert leftovers(tmpdir, set()) == []
 
 
-def _processes_under(tmpdir: Path) -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if str(tmpdir) in line and "ps -eo" not in line]
-
-
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_batch_leaves_nothing_behind(tmp_path, how):
     tmpdir = tmp_path / "tmp"
@@ -167,7 +163,7 @@ def test_a_stopped_batch_leaves_nothing_behind(tmp_path, how):
     assert proc.returncode == 130, err
     assert "stopped" in err
     assert leftovers(tmpdir, {"class"}) == []
-    assert _processes_under(tmpdir) == []
+    assert processes_with(str(tmpdir)) == []
     # Nothing half-graded was recorded: a resumed batch grades all three again.
     graded = json.loads(out.read_text())["submissions"] if out.exists() else []
     assert graded == []
