@@ -1,8 +1,8 @@
 """Root pytest configuration of the kit's own test run: load the kit's plugin.
 
-The plugin declares its own options (``grader/pytest_plugin.py``). The grader's
-child pytest does not read this file: it loads the plugin with ``-p`` and runs
-with ``--noconftest``.
+The plugin declares its own options (``grader/plugin/``). The grader's child
+pytest does not read this file: it loads the plugin with ``-p grader.plugin`` and
+runs with ``--noconftest``.
 """
 
-pytest_plugins = ["grader.pytest_plugin"]
+pytest_plugins = ["grader.plugin"]

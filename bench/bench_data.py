@@ -19,7 +19,7 @@ KIT_ROOT = Path(__file__).resolve().parent.parent
 
 ONE_LOAD = """
 import time, torch
-from grader.kit_mnist import mnist
+from grader.authoring.kit_mnist import mnist
 start = time.perf_counter()
 X, y = mnist.tensors("train")
 Xt, yt = mnist.tensors("test")

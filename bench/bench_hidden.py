@@ -24,7 +24,7 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT_ROOT))
 
-from grader.runner import _child_env, _marker_expr, _pytest_command  # noqa: E402
+from grader.grading.runner import _child_env, _marker_expr, _pytest_command  # noqa: E402
 from grader.steps import STEPS, resolve  # noqa: E402
 
 

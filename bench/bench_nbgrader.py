@@ -24,10 +24,10 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT_ROOT))
 
+from grader.grading.runner import collect_inventory, grade_one  # noqa: E402
+from grader.grading.runner import document as document_of  # noqa: E402
 from grader.nbgrader_bridge.grade import grade  # noqa: E402
-from grader.runner import collect_inventory, grade_one  # noqa: E402
-from grader.runner import document as document_of  # noqa: E402
-from grader.sandbox import choose_isolation  # noqa: E402
+from grader.sandbox.bwrap import choose_isolation  # noqa: E402
 from grader.steps import STEPS, resolve  # noqa: E402
 
 SOLUTIONS = KIT_ROOT / "solutions"

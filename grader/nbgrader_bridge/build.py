@@ -27,14 +27,12 @@ from pathlib import Path
 import nbformat
 
 from .. import __version__
-from ..runner import collect_inventory
+from ..grading.runner import collect_inventory
+from ..layout import DATA_DIR, KIT_ROOT, SOLUTIONS_DIR, kit_mnist
 from ..steps import STEPS, resolve
-from ..submission import kit_mnist
 from . import ASSIGNMENT, COURSE_ID, MANIFEST
 from .notebooks import grade_id_of, step_notebook
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = KIT_ROOT / "solutions"
 HELPER = Path(__file__).resolve().parent / "kit_notebook.py"
 # A grade cell runs one test: its own timeout, plus CUDA start-up, plus the kernel's share.
 CUDA_ALLOWANCE_S = 60
@@ -74,9 +72,9 @@ c.OverwriteCells.add_missing_cells = True
 
 def _steps(steps: list[str] | None) -> list[str]:
     if steps is None:
-        return [s for s in STEPS if (SOLUTIONS / f"{s}.py").is_file()]
+        return [s for s in STEPS if (SOLUTIONS_DIR / f"{s}.py").is_file()]
     chosen = resolve(steps)
-    missing = [s for s in chosen if not (SOLUTIONS / f"{s}.py").is_file()]
+    missing = [s for s in chosen if not (SOLUTIONS_DIR / f"{s}.py").is_file()]
     if missing:
         raise ValueError(f"no solutions/ file for {', '.join(missing)}")
     return chosen
@@ -87,9 +85,9 @@ def _link_data(course: Path) -> None:
     if link.exists() or link.is_symlink():
         return
     try:
-        link.symlink_to(KIT_ROOT / "data_cache", target_is_directory=True)
+        link.symlink_to(DATA_DIR, target_is_directory=True)
     except OSError:
-        shutil.copytree(KIT_ROOT / "data_cache", link)
+        shutil.copytree(DATA_DIR, link)
 
 
 def build(course_dir: Path, steps: list[str] | None = None, inventory: list[dict] | None = None
@@ -98,7 +96,7 @@ def build(course_dir: Path, steps: list[str] | None = None, inventory: list[dict
 
     ``steps``: step names (``03``, ``step03`` or full names); None: every step
     with a file in ``solutions/``. ``inventory``: the hidden tests (as from
-    :func:`grader.runner.collect_inventory`), collected here when not given.
+    :func:`grader.grading.runner.collect_inventory`), collected here when not given.
     """
     course = Path(course_dir).resolve()
     steps = _steps(steps)
@@ -114,7 +112,7 @@ def build(course_dir: Path, steps: list[str] | None = None, inventory: list[dict
         shutil.rmtree(source)
     source.mkdir(parents=True)
     for step in steps:
-        nbformat.write(step_notebook(step, SOLUTIONS, tests), source / f"{step}.ipynb")
+        nbformat.write(step_notebook(step, SOLUTIONS_DIR, tests), source / f"{step}.ipynb")
     shutil.copyfile(kit_mnist(), source / "mnist.py")
     shutil.copyfile(HELPER, source / "kit_notebook.py")
     _link_data(course)

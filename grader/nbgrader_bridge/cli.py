@@ -39,7 +39,7 @@ def add_arguments(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``python -m grader nbgrader ...``; returns the exit code."""
-    from .. import results
+    from ..grading import results
 
     try:
         if args.nbgrader_command == "build":

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import nbformat
 
-from ..results import validate
-from ..runner import collect_inventory, document
+from ..grading.results import validate
+from ..grading.runner import collect_inventory, document
+from ..layout import DATA_DIR, SOLUTIONS_DIR
 from ..steps import STEPS, resolve
 from . import ASSIGNMENT, COURSE_ID
-from .build import KIT_ROOT, build
+from .build import build
 from .notebooks import fill_notebook
 
 OUTPUT_TAIL = 3000
@@ -65,7 +66,7 @@ def nbgrader(course: Path, *args: str, timeout: float | None = None, check: bool
     # when nbgrader ends a kernel without letting it clean up.
     with tempfile.TemporaryDirectory(prefix="grader-nbgrader-tmp-") as scratch:
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                   MNIST_DATA_DIR=str(KIT_ROOT / "data_cache"), PATH=_path_with_bin(),
+                   MNIST_DATA_DIR=str(DATA_DIR), PATH=_path_with_bin(),
                    TMPDIR=scratch)
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                               capture_output=True, text=True, timeout=timeout,
@@ -241,7 +242,7 @@ def grade(submissions: list[Path], out: Path | None, steps: list[str] | None = N
                 shutil.rmtree(target)
             elif target.exists():
                 target.unlink()
-        course_steps = [s for s in steps if (KIT_ROOT / "solutions" / f"{s}.py").is_file()]
+        course_steps = [s for s in steps if (SOLUTIONS_DIR / f"{s}.py").is_file()]
         manifest = build(course, course_steps, inventory)
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
         students = _student_ids(paths)

@@ -26,13 +26,13 @@ import logging
 import os
 import sys
 import tempfile
-import types
 import warnings
 from pathlib import Path
 
 import pytest
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
+from ..layout import DATA_DIR, KIT_ROOT, PYPROJECT
+
 _submissions: dict[tuple, object] = {}
 
 
@@ -90,30 +90,12 @@ def _data_dir(folder: Path) -> Path:
     for parent in [folder, *folder.parents]:
         if (parent / "data_cache" / "MNIST" / "raw").is_dir():
             return parent / "data_cache"
-    return KIT_ROOT / "data_cache"
-
-
-def _fresh_errors(direct_submission_class):
-    """The kit's direct submission, raising a new error each time a step cannot be used.
-
-    (Re-raising one cached exception object makes its traceback grow with every raise;
-    pytest then spends seconds formatting each later failure of that step.)
-    """
-    from ..submission import SubmissionError
-
-    class NotebookSubmission(direct_submission_class):
-        def __getattr__(self, step):
-            try:
-                return super().__getattr__(step)
-            except SubmissionError as exc:
-                raise SubmissionError(str(exc)) from None
-
-    return NotebookSubmission
+    return DATA_DIR
 
 
 def notebook_submission(step: str):
     """The direct submission made from this kernel's notebook folder (cached per kernel)."""
-    from ..submission import DirectSubmission
+    from ..submission.direct import DirectSubmission
 
     folder = Path.cwd()
     os.environ.setdefault("MNIST_DATA_DIR", str(_data_dir(folder)))
@@ -122,7 +104,7 @@ def notebook_submission(step: str):
     key = (str(folder), step, stamp)
     if key not in _submissions:
         staged = _stage(step, folder, Path(tempfile.mkdtemp(prefix="kit-notebook-")) / "steps")
-        _submissions[key] = _fresh_errors(DirectSubmission)(staged)
+        _submissions[key] = DirectSubmission(staged)
     return _submissions[key]
 
 
@@ -135,18 +117,11 @@ class _Outcome:
         self.called = False
         self.problems: list[str] = []
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionstart(self, session):
-        # Registered now, after the kit's plugin, so that this `submission` fixture wins.
-        sub = self.submission
-        fixtures = types.ModuleType("grader_notebook_submission")
+    def pytest_configure(self, config):
+        # This kernel's submission, kept open between runs (the kit's fixture serves it).
+        from ..plugin.fixtures import provide_submission
 
-        @pytest.fixture(scope="session", name="submission")
-        def submission():
-            return sub
-
-        fixtures.submission = submission
-        session.config.pluginmanager.register(fixtures, "grader-notebook-submission")
+        provide_submission(config, self.submission)
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -173,8 +148,8 @@ def run_pytest(nodeid: str, submission) -> tuple[str, str]:
     # The runner's options; less the plugins that only cost time here (unraisableexception
     # runs gc.collect() several times per session, which is slow with torch loaded).
     args = [str(KIT_ROOT / nodeid), f"--rootdir={KIT_ROOT}",
-            f"--config-file={KIT_ROOT / 'pyproject.toml'}", "--noconftest",
-            "-p", "grader.pytest_plugin",
+            f"--config-file={PYPROJECT}", "--noconftest",
+            "-p", "grader.plugin",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:doctest",
             "-p", "no:pastebin", "--assert=plain", "-q", "--no-header",
             "-o", "console_output_style=classic", f"--submission={submission.path}"]

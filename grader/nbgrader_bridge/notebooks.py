@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from ..distribute.stubs import BEGIN, END, find_regions
 from ..steps import marker_name
-from ..stubs import BEGIN, END, find_regions
 from .kit_notebook import VISIBLE_TESTS_MARK, is_test_cell
 
 _FROM_RELATIVE = re.compile(r"^(\s*)from\s+\.(mnist|step\d\d_\w+)(\s+import\b)")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader import checks
-from grader.figures import FigureData
-from grader.kit_mnist import mnist
+from grader.authoring import checks
+from grader.authoring.figures import FigureData
+from grader.authoring.kit_mnist import mnist
 
 pytestmark = pytest.mark.step01
 STEP = "step01_plotting"

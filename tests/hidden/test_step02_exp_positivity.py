@@ -6,8 +6,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import checks
-from grader.figures import FigureData
+from grader.authoring import checks
+from grader.authoring.figures import FigureData
 
 pytestmark = pytest.mark.step02
 STEP = "step02_exp_positivity"

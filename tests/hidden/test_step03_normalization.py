@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import checks
+from grader.authoring import checks
 
 pytestmark = pytest.mark.step03
 STEP = "step03_normalization"

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader import checks
+from grader.authoring import checks
 
 pytestmark = pytest.mark.step05
 STEP = "step05_cross_entropy"

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks, kit_models
+from grader.authoring import checks, kit_models
 
 pytestmark = pytest.mark.step06
 STEP = "step06_create_model"
@@ -19,7 +19,7 @@ def linear_layers(module, what):
 
     Only ClassifierNet uses this (its contract names nn.Linear layers, whose own
     parameters are called weight and bias); create_model and Model are judged
-    through the kit's module (grader/kit_models.py), by shape and order.
+    through the kit's module (grader/authoring/kit_models.py), by shape and order.
     """
     groups = {}
     for name, p in module.named_parameters():

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader import checks, kit_models
-from grader.kit_mnist import mnist
+from grader.authoring import checks, kit_models
+from grader.authoring.kit_mnist import mnist
 
 pytestmark = pytest.mark.step07
 STEP = "step07_train_loop"

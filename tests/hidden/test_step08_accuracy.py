@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks
-from grader.kit_mnist import mnist
+from grader.authoring import checks
+from grader.authoring.kit_mnist import mnist
 
 pytestmark = pytest.mark.step08
 STEP = "step08_accuracy"

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks, kit_models
-from grader.kit_mnist import mnist
+from grader.authoring import checks, kit_models
+from grader.authoring.kit_mnist import mnist
 
 pytestmark = pytest.mark.step09
 STEP = "step09_convolution_shapes"

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from grader import checks, kit_models
-from grader.kit_mnist import mnist
+from grader.authoring import checks, kit_models
+from grader.authoring.kit_mnist import mnist
 
 pytestmark = pytest.mark.step10
 STEP = "step10_autoencoder"
@@ -51,7 +51,7 @@ def trained_autoencoder(submission, device, seed=0):
     """The student's AE trained by the student's train_autoencoder, judged as the kit's AE.
 
     The trained weights (its state_dict, any key names) go into the kit's own AE
-    (grader/kit_models.py) on the grader's side: the student's forward and encode never
+    (grader/authoring/kit_models.py) on the grader's side: the student's forward and encode never
     decide a reconstruction error or a code.
     """
     step = submission.step10_autoencoder

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader import checks, kit_models
+from grader.authoring import checks, kit_models
 
 pytestmark = pytest.mark.step11
 STEP = "step11_rnn"

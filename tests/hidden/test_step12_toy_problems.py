@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader import checks
+from grader.authoring import checks
 
 pytestmark = pytest.mark.step12
 STEP = "step12_toy_problems"

@@ -7,10 +7,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader import checks, kit_models
-from grader.figures import FigureData
-from grader.kit_mnist import mnist
-from grader.submission import SubmissionError
+from grader.authoring import checks, kit_models
+from grader.authoring.figures import FigureData
+from grader.authoring.kit_mnist import mnist
+from grader.submission.protocol import SubmissionError
 
 pytestmark = pytest.mark.step13
 STEP = "step13_init_and_regularization"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from submission_files import grade_command, reference, submission_with
 
-from grader import batch
+from grader.grading import batch
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grader import dataset
-from grader.kit_mnist import mnist
+from grader.authoring.kit_mnist import mnist
 
 
 def test_checksums_hold():

@@ -1,6 +1,6 @@
 """The sandbox gives the same verdict as a direct run, on every test of every corpus.
 
-Each corpus is graded twice through the real path (grader.runner.grade_one): with
+Each corpus is graded twice through the real path (grader.grading.runner.grade_one): with
 ``--sandbox off`` (the step modules imported by the grading process) and with
 bubblewrap (a worker process behind the wire). Every test must get the same
 status in both. Corpora: the stubs (every step), one classic bug in every step
@@ -22,8 +22,8 @@ import pytest
 from classic_bugs import all_bugs
 from hostile import CASES
 
-from grader import runner
-from grader.sandbox import bwrap_problem
+from grader.grading import runner
+from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
 
 KIT_ROOT = Path(__file__).resolve().parents[2]

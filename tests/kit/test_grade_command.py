@@ -8,7 +8,7 @@ import pytest
 from submission_files import grade_command as grade
 from submission_files import reference, submission_with
 
-from grader import results
+from grader.grading import results
 from grader.steps import STEPS
 
 KIT_ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradescope_bundle as bundle
-from grader import release
+from grader.distribute import gradescope as bundle
+from grader.distribute import release
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
@@ -63,7 +63,7 @@ def test_the_bundle_holds_the_grading_kit_and_no_solutions(built):
     names = set(modes)
     assert {"setup.sh", "run_autograder", "kit/conftest.py", "kit/pyproject.toml",
             "kit/exercises/mnist.py", "kit/data_cache/SHA256SUMS",
-            "kit/grader/cli.py", "kit/grader/gradescope_bundle.py"} <= names
+            "kit/grader/cli.py", "kit/grader/distribute/gradescope.py"} <= names
     hidden = {p.name for p in (KIT_ROOT / "tests" / "hidden").glob("test_*.py")}
     assert {n.split("/")[-1] for n in names if n.startswith("kit/tests/hidden/")} == hidden
     assert len([n for n in names if n.startswith("kit/data_cache/MNIST/raw/")]) == 4

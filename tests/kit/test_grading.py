@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from classic_bugs import all_bugs, dependents
 
-from grader import runner
-from grader.sandbox import bwrap_problem
+from grader.grading import runner
+from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
 
 KIT_ROOT = Path(__file__).resolve().parents[2]

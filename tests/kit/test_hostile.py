@@ -20,7 +20,7 @@ from hostile import CASES, KIT_ROOT
 from submission_files import processes_with
 
 from grader import dataset
-from grader.sandbox import bwrap_problem
+from grader.sandbox.bwrap import bwrap_problem
 
 pytestmark = [
     pytest.mark.slow,

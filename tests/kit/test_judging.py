@@ -5,8 +5,8 @@ the kit's test labels or returns its input in eval mode, a step that replaces
 the kit's gradient operation (or autograd) inside the process it runs in. Each
 is graded through the real path, directly and in the sandbox, and must lose
 the points of the tests it targets: learning is judged on the kit's own module
-holding the returned weights (grader/kit_models.py), and a reported gradient is
-checked against the function's own outputs (grader/checks.py).
+holding the returned weights (grader/authoring/kit_models.py), and a reported gradient is
+checked against the function's own outputs (grader/authoring/checks.py).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner
-from grader.sandbox import bwrap_problem
+from grader.grading import runner
+from grader.sandbox.bwrap import bwrap_problem
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"

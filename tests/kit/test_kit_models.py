@@ -1,10 +1,13 @@
-"""The kit's modules take a student's weights by shape and order (grader/kit_models.py)."""
+"""The kit's modules take a student's weights by shape and order.
+
+See grader/authoring/kit_models.py.
+"""
 
 import pytest
 import torch
 from torch import nn
 
-from grader import kit_models
+from grader.authoring import kit_models
 
 
 class Aliased(nn.Module):

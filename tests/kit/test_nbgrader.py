@@ -19,7 +19,7 @@ pytest.importorskip("nbgrader")
 
 from submission_files import reference, submission_with  # noqa: E402
 
-from grader import results, runner  # noqa: E402
+from grader.grading import results, runner  # noqa: E402
 from grader.nbgrader_bridge import ASSIGNMENT, MANIFEST, notebooks  # noqa: E402
 from grader.nbgrader_bridge.build import build  # noqa: E402
 from grader.nbgrader_bridge.grade import grade  # noqa: E402

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import cli, release, stubs
+from grader import cli
+from grader.distribute import release, stubs
 from grader.steps import STEPS, marker_name, step_number
 
 KIT_ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader import reports, results
+from grader.grading import results
+from grader.reports import formats as reports
 
 S03 = "step03_normalization"
 S04 = "step04_one_hot_loss"

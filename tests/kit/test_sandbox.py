@@ -14,9 +14,11 @@ import pytest
 import torch
 from submission_files import processes_with
 
-from grader import sandbox
-from grader.sandbox import bwrap_problem
-from grader.submission import SandboxUnavailable, SubmissionError
+from grader.sandbox.bwrap import bwrap_problem
+from grader.sandbox.limits import Limits
+from grader.submission import sandboxed
+from grader.submission.protocol import SandboxUnavailable, SubmissionError
+from grader.submission.sandboxed import SandboxedSubmission
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
@@ -65,15 +67,15 @@ def test_a_sandbox_that_cannot_start_says_why_in_every_test(tmp_path):
 @needs_bwrap
 def test_a_failure_to_start_is_kept_not_retried(monkeypatch):
     starts = []
-    real = sandbox.Sandbox
+    real = sandboxed.Sandbox
 
     def counting(*args, **kwargs):
         starts.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sandbox, "Sandbox", counting)
-    sub = sandbox.SandboxedSubmission(
-        KIT_ROOT / "solutions", "bwrap", sandbox.Limits(memory_bytes=30 * 2**20)
+    monkeypatch.setattr(sandboxed, "Sandbox", counting)
+    sub = SandboxedSubmission(
+        KIT_ROOT / "solutions", "bwrap", Limits(memory_bytes=30 * 2**20)
     )
     try:
         for _ in range(3):
@@ -135,7 +137,7 @@ def test_a_step_starts_with_no_process_or_file_of_the_step_before(tmp_path, isol
         LEAVES_THINGS.replace("{marker}", marker),
         SEES_THEM.replace("{marker}", marker),
     )
-    sub = sandbox.SandboxedSubmission(folder, isolation)
+    sub = SandboxedSubmission(folder, isolation)
     try:
         x = torch.tensor([[1.0, 3.0]])
         torch.testing.assert_close(sub.step03_normalization.normalize(x), x / 4)
@@ -161,8 +163,8 @@ def test_shared_memory_beyond_the_budget_fails_its_own_step_only(tmp_path, isola
     """3 GiB of a shared anonymous mapping, touched, against a budget of 1.5 GiB (the
     kit's start-up takes 1.2 GiB of it as data, but maps libraries beyond it)."""
     folder = _submission(tmp_path / "sub", MAPS_SHARED_MEMORY)
-    limits = sandbox.Limits(memory_bytes=3 * 2**29)
-    sub = sandbox.SandboxedSubmission(folder, isolation, limits)
+    limits = Limits(memory_bytes=3 * 2**29)
+    sub = SandboxedSubmission(folder, isolation, limits)
     try:
         with pytest.raises(SubmissionError, match=r"step03_normalization.py failed to import: "):
             sub.step03_normalization.normalize(torch.ones(1, 2))
@@ -212,7 +214,7 @@ SIGNAL_CLOSE = """
 import os, signal, sys, time
 from pathlib import Path
 import torch
-from grader.sandbox import SandboxedSubmission
+from grader.submission.sandboxed import SandboxedSubmission
 
 sub = SandboxedSubmission(Path(sys.argv[1]), sys.argv[2])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import stubs
+from grader.distribute import stubs
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import runner
-from grader.sandbox import bwrap_problem
+from grader.grading import runner
+from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
 
 STYLES = Path(__file__).parent / "styles"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from submission_files import processes_with
 
-from grader.sandbox import bwrap_problem
+from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import MAX_STEP_FILE
 
 KIT_ROOT = Path(__file__).resolve().parents[2]

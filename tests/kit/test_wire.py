@@ -1,6 +1,6 @@
 """What a worker sends back is checked by the grader before anything is built.
 
-The first half feeds frames straight to the grader's decoder (grader/wire.py): every
+The first half feeds frames straight to the grader's decoder (grader/sandbox/wire.py): every
 allowed kind round-trips as itself, and hostile frames (lying shapes and lengths,
 zero-stride claims, huge counts, deep nesting, long strings, bad dtypes, forged
 tags, floods of output) are refused or cut without the grader allocating what
@@ -22,11 +22,14 @@ import pytest
 import torch
 from submission_files import reference, submission_with
 
-from grader import wire
-from grader.figures import FigureData
-from grader.sandbox import RemoteError, SandboxedSubmission, bwrap_problem
-from grader.submission import DirectSubmission, SubmissionError
-from grader.worker import CappedText
+from grader.authoring.figures import FigureData
+from grader.sandbox import wire
+from grader.sandbox.bwrap import bwrap_problem
+from grader.sandbox.remote_errors import RemoteError
+from grader.sandbox.worker import CappedText
+from grader.submission.direct import DirectSubmission
+from grader.submission.protocol import SubmissionError
+from grader.submission.sandboxed import SandboxedSubmission
 
 matplotlib.use("Agg")
 
@@ -451,7 +454,7 @@ def flood_os_write():
 
 
 def flood_patched_stdout():
-    capped = sys.modules["grader.worker"].CappedText
+    capped = sys.modules["grader.sandbox.worker"].CappedText
     capped.write = lambda self, text: self.parts.append(text) or len(text)
     sys.stdout.write("y" * (200 * 2**20))
     return 2
@@ -460,7 +463,7 @@ def flood_patched_stdout():
 def zero_stride():
     """A worker patched to claim 625 million elements in 8 bytes (on the old wire: a
     stride-0 tensor, which torch.load expanded to 2.5 GB in the grader)."""
-    wire = sys.modules["grader.wire"]
+    wire = sys.modules["grader.sandbox.wire"]
     if hasattr(wire, "Encoded"):
         node = ["tensor", "float32", [625_000_000], "cpu", False, False, False, 2_500_000_000]
         wire.to_plain = lambda value, keep: wire.Encoded([node], [np.zeros(8, np.uint8)])

@@ -1,6 +1,6 @@
 """ "Without X" holds: the source check and the observed call.
 
-The source check (grader.checks.uses) reads what Python runs: the last binding of a
+The source check (grader.authoring.checks.uses) reads what Python runs: the last binding of a
 name, aliases, lambdas, helpers, the step files it imports, and names looked up by
 string. The observed call (submission.torch_calls) records every torch function a
 call reaches, whatever the code calls it. Fair code in any style passes both.
@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import checks, runner
-from grader.sandbox import Limits, SandboxedSubmission, bwrap_problem
-from grader.submission import DirectSubmission, SubmissionError
+from grader.authoring import checks
+from grader.grading import runner
+from grader.sandbox.bwrap import bwrap_problem
+from grader.sandbox.limits import Limits
+from grader.submission.direct import DirectSubmission
+from grader.submission.protocol import SubmissionError
+from grader.submission.sandboxed import SandboxedSubmission
 
 SOFTMAX = {"softmax", "log_softmax"}
 HEADER = "import torch\nimport torch.nn.functional as F\n"
@@ -378,7 +382,7 @@ def test_torch_calls_records_what_the_call_reaches(tmp_path, kind):
 
 def test_observed_call_catches_kernels_that_compute_it_inside():
     # softmax as attention with V the identity; logsumexp as the last column of logcumsumexp
-    from grader.observe import TorchCalls
+    from grader.authoring.observe import TorchCalls
 
     x = torch.randn(3, 4)
     with TorchCalls() as calls:

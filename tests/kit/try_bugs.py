@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from classic_bugs import all_bugs, dependents  # noqa: E402
 
-from grader import runner  # noqa: E402
+from grader.grading import runner  # noqa: E402
 
 
 def grade_bug(bug, tmp: Path) -> dict:

@@ -227,7 +227,7 @@ CASES = [
             "class Evil:\n"
             "    def __reduce__(self):\n"
             "        return (os.system, ('touch /tmp/hostile-pwned-{marker}',))\n"
-            "sys.modules['grader.wire'].to_plain = lambda value, keep: Evil()\n"
+            "sys.modules['grader.sandbox.wire'].to_plain = lambda value, keep: Evil()\n"
         ),
     ),
     Case(

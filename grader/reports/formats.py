@@ -18,7 +18,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
-from .steps import STEPS, step_number
+from ..steps import STEPS, step_number
 
 MESSAGE_LIMIT = 1000
 _TRUNCATED = " ... [truncated]"

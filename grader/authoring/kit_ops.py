@@ -5,9 +5,9 @@ runs. These two kit functions run wherever the submission runs (in the test
 process for the direct fixture, inside the worker for the sandboxed one, where
 the submission can replace them) and return plain data. Nothing they return is
 trusted: the grader checks each gradient against the function's own outputs
-(grader/checks.py: gradient_of_outputs, parameter_gradients_of_outputs) before a
+(grader/authoring/checks.py: gradient_of_outputs, parameter_gradients_of_outputs) before a
 test sees it. Training and evaluation run on the grader's side
-(grader/kit_models.py).
+(grader/authoring/kit_models.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ mode off (``F.cross_entropy`` is recorded, not the ``log_softmax`` in it).
 
 It runs in the submission's process (the sandboxed worker, or the test process
 in direct mode) and judges nothing: the grader reads the records it returns
-(see :func:`grader.checks.written_without`). Code running in that process can
+(see :func:`grader.authoring.checks.written_without`). Code running in that process can
 switch the mode off (``torch._C``, ``torch.overrides``); the grader's source
 check refuses those names in every step that has a "without" rule.
 """

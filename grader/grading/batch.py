@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
-from .steps import MAX_STEP_FILE, STEPS
 
 _STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
 

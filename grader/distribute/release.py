@@ -31,7 +31,7 @@ Lines are compared as Python token sequences, so changes of spacing or a
 trailing comment do not hide a copied line. A released text line equal to a
 solution line is a leak; so is a bare solution marker line. Binary files (the
 MNIST data) and ``.git/`` are not scanned. The Gradescope bundle reuses the
-scan with ``allowed=`` the kit's own grading code (see grader/gradescope_bundle.py).
+scan with ``allowed=`` the kit's own grading code (see grader/distribute/gradescope.py).
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import __version__, stubs
-from .steps import STEPS, marker_name, step_number
-
-KIT_ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = KIT_ROOT / "solutions"
+from .. import __version__
+from ..grading.runner import STARTUP_ALLOWANCE_S
+from ..layout import KIT_ROOT, SOLUTIONS_DIR
+from ..steps import STEPS, marker_name, step_number
+from . import stubs
 
 # Third-party modules the released exercises may import, and the distribution of each.
 IMPORT_TO_DIST = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy",
@@ -102,7 +102,7 @@ def _line_key(line: str) -> tuple[str, int] | None:
     return " ".join(t.string for t in tokens), significant
 
 
-def solution_lines(solutions: Path = SOLUTIONS, allowed: Iterable[Path] = ()) -> dict[str, str]:
+def solution_lines(solutions: Path = SOLUTIONS_DIR, allowed: Iterable[Path] = ()) -> dict[str, str]:
     """The secret lines of the solution regions: ``{normalized line: "stepNN_x.py:LINE"}``.
 
     Lines that also occur outside the regions in ``solutions/``, or anywhere in the
@@ -148,7 +148,7 @@ def _text_files(roots: Iterable[Path]):
                 continue
 
 
-def leak_scan(out_dir: Path, solutions: Path = SOLUTIONS,
+def leak_scan(out_dir: Path, solutions: Path = SOLUTIONS_DIR,
               allowed: Iterable[Path] = ()) -> list[str]:
     """Every line under ``out_dir`` that gives a solution away (empty: clean).
 
@@ -209,7 +209,7 @@ def student_dependencies(exercises: Path, kit_root: Path = KIT_ROOT) -> list[str
         dist = IMPORT_TO_DIST.get(module)
         if dist is None:
             raise ReleaseError(f"exercises/ imports {module!r}: add it to IMPORT_TO_DIST in "
-                               "grader/release.py and to the kit's dependencies")
+                               "grader/distribute/release.py and to the kit's dependencies")
         wanted.add(dist)
     missing = sorted(d for d in wanted if d not in pins)
     if missing:
@@ -363,13 +363,12 @@ MNIST helpers; the grader uses its own copy of it.
 KIT_REPOSITORY_VAR = "KIT_REPOSITORY"
 KIT_TOKEN_SECRET = "KIT_TOKEN"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
-STARTUP_ALLOWANCE_S = 180
 
 
 def step_budgets(kit_root: Path = KIT_ROOT) -> dict[str, tuple[float, int]]:
     """``{step: (points, seconds)}`` from the hidden suites: the points of each step, and
     a wall-clock budget for grading it (its tests' timeouts plus start-up)."""
-    from .runner import collect_inventory
+    from ..grading.runner import collect_inventory
 
     if Path(kit_root).resolve() != KIT_ROOT:
         raise ReleaseError("step budgets come from this kit's own hidden suites")

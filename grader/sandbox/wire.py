@@ -47,8 +47,8 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from .figures import AxesData, FigureData
-from .figures import to_plain as figure_to_plain
+from ..authoring.figures import AxesData, FigureData
+from ..authoring.figures import to_plain as figure_to_plain
 
 # Caps on a worker's reply, checked by the grader before it builds anything.
 MAX_HEADER = 8 * 2**20  # bytes of JSON describing the value (parsed: up to ~25x in memory)

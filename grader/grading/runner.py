@@ -25,14 +25,14 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
+from ..layout import DATA_DIR, HIDDEN_DIR, KIT_ROOT, PYPROJECT
+from ..steps import marker_name
 from .results import submission_entry
-from .steps import marker_name
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
-HIDDEN_DIR = KIT_ROOT / "tests" / "hidden"
-# Beyond the sum of the per-test timeouts: interpreter, torch and data start-up.
-STARTUP_ALLOWANCE_S = 120.0
+# Beyond the sum of the per-test timeouts: interpreter, torch and data start-up, and a
+# sandbox's start (grader/sandbox/host.py waits up to STARTUP_TIMEOUT_S for it).
+STARTUP_ALLOWANCE_S = 180.0
 OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
 
 
@@ -43,10 +43,10 @@ def _pytest_command(extra: list[str]) -> list[str]:
         "pytest",
         str(HIDDEN_DIR),
         f"--rootdir={KIT_ROOT}",
-        f"--config-file={KIT_ROOT / 'pyproject.toml'}",
+        f"--config-file={PYPROJECT}",
         "--noconftest",
         "-p",
-        "grader.pytest_plugin",
+        "grader.plugin",
         "-p",
         "no:cacheprovider",
         "--assert=plain",
@@ -66,9 +66,8 @@ def _child_env(threads: int, scratch: str) -> dict[str, str]:
         {
             "MPLBACKEND": "Agg",
             "PYTHONDONTWRITEBYTECODE": "1",
-            "GRADER_TORCH_THREADS": str(threads),
             "OMP_NUM_THREADS": str(threads),
-            "MNIST_DATA_DIR": str(KIT_ROOT / "data_cache"),
+            "MNIST_DATA_DIR": str(DATA_DIR),
             # Everything the child makes with tempfile lands in our scratch folder,
             # which goes with the run, also when the child is killed.
             "TMPDIR": scratch,
@@ -164,7 +163,8 @@ def grade_one(
     """Grade one submission directory in a child process; returns its results entry.
 
     ``sandbox`` is the isolation of the submission's code inside that child:
-    ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see grader/sandbox.py).
+    ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see
+    grader/submission/sandboxed.py).
     """
     path = Path(path).resolve()
     if _stopping.is_set():
@@ -178,7 +178,12 @@ def grade_one(
         results = Path(tmp) / "results.jsonl"
         work = Path(tmp) / "work"
         work.mkdir()
-        options = [f"--submission={path}", f"--sandbox={sandbox}", f"--grader-results={results}"]
+        options = [
+            f"--submission={path}",
+            f"--sandbox={sandbox}",
+            f"--grader-results={results}",
+            f"--grader-threads={threads}",
+        ]
         log = Path(tmp) / "output.log"
         with (
             open(log, "wb") as out,

@@ -7,7 +7,7 @@ submission code: ``from grader.kit_mnist import mnist``.
 
 import importlib.util
 
-from .submission import kit_mnist
+from ..layout import kit_mnist
 
 _spec = importlib.util.spec_from_file_location("grader._kit_mnist_module", kit_mnist())
 mnist = importlib.util.module_from_spec(_spec)

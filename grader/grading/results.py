@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .steps import STEPS
+from ..steps import STEPS
 
 STATUSES = ("passed", "failed", "error", "timeout")
 

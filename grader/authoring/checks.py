@@ -99,7 +99,7 @@ def close(
 #   cannot resolve (getattr with a computed name, vars(), __dict__, eval, importlib, ...)
 #   counts as a use, and so does any name that could switch off the observer below;
 # - the call (``written_without``): the torch functions the call reaches, recorded where
-#   the submission runs (grader/observe.py), whatever name the code used for them.
+#   the submission runs (grader/authoring/observe.py), whatever name the code used for them.
 
 # Every spelling of one library function: torch.X, F.X, Tensor.X, torch.special.X, the
 # private torch._X and aten operators (leading underscores are dropped before the
@@ -654,8 +654,8 @@ def calls(
 def step_sources(submission) -> dict[str, str]:
     """The text of every step file the submission has (undecodable ones left out: they
     cannot be imported either)."""
-    from .steps import STEPS
-    from .submission import SubmissionError
+    from ..steps import STEPS
+    from ..submission.protocol import SubmissionError
 
     sources = {}
     for step in STEPS:
@@ -672,7 +672,7 @@ def step_sources(submission) -> dict[str, str]:
 
 def torch_records(raw, what: str) -> list[tuple[str, bool, int]]:
     """The records of ``submission.torch_calls``, checked: they come from the submission's
-    process (see grader/observe.py)."""
+    process (see grader/authoring/observe.py)."""
     from .observe import MAX_RECORDS
 
     if not isinstance(raw, (list, tuple)) or len(raw) > MAX_RECORDS:

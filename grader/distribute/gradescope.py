@@ -40,10 +40,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .batch import MAX_STEP_FILE, extract_zip
-from .steps import STEPS
+from ..grading.batch import extract_zip
+from ..layout import KIT_ROOT
+from ..steps import MAX_STEP_FILE, STEPS
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 # The kit files grading needs, relative to the kit root (folders are taken whole).
 KIT_PARTS = ("grader", "tests/hidden", "conftest.py", "pyproject.toml", "README.md",
              "data_cache", "exercises/mnist.py")

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .steps import step_number
+from ..steps import step_number
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
