@@ -47,20 +47,34 @@ def submissions(tmp: Path) -> list[Path]:
         SOLUTIONS,
         KIT_ROOT / "exercises",
         KIT_ROOT / "tests" / "kit" / "submissions" / "independent",
-        _copy(tmp / "bug03-no04", drop=("step04_*",), edits={"step03_normalization": (
-            "shifted = x - x.max(dim=-1, keepdim=True).values", "shifted = x")}),
+        _copy(
+            tmp / "bug03-no04",
+            drop=("step04_*",),
+            edits={
+                "step03_normalization": (
+                    "shifted = x - x.max(dim=-1, keepdim=True).values",
+                    "shifted = x",
+                )
+            },
+        ),
         _copy(tmp / "broken05", edits={"step05_cross_entropy": ("def ", "def def ")}),
     ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--steps", nargs="+", default=None)
-    parser.add_argument("--course-dir", type=Path, default=None,
-                        help="keep the nbgrader course here")
-    parser.add_argument("--json-dir", type=Path, default=None,
-                        help="write both results documents here (kit.json, nbgrader.json)")
+    parser.add_argument(
+        "--course-dir", type=Path, default=None, help="keep the nbgrader course here"
+    )
+    parser.add_argument(
+        "--json-dir",
+        type=Path,
+        default=None,
+        help="write both results documents here (kit.json, nbgrader.json)",
+    )
     args = parser.parse_args()
     steps = resolve(args.steps) if args.steps else list(STEPS)
     with tempfile.TemporaryDirectory(prefix="bench-nbgrader-") as tmp:
@@ -85,22 +99,29 @@ def main() -> None:
         (args.json_dir / "kit.json").write_text(json.dumps(document_of(kit), indent=2))
         (args.json_dir / "nbgrader.json").write_text(json.dumps(document, indent=2))
     same = True
-    print(f"{len(subs)} submissions, {len(steps)} steps, {len(inventory)} hidden tests, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"{len(subs)} submissions, {len(steps)} steps, {len(inventory)} hidden tests, "
+        f"{os.cpu_count()} cores"
+    )
     print(f"{'submission':14} {'kit':>9} {'nbgrader':>9}")
     for expected, actual in zip(kit, document["submissions"], strict=True):
         differ = [s for s in steps if expected["steps"][s]["score"] != actual["steps"][s]["score"]]
         same &= not differ
-        print(f"{actual['name'][:14]:14} {expected['score']:>4g}/{expected['max_score']:<4g}"
-              f" {actual['score']:>4g}/{actual['max_score']:<4g}"
-              + (f"  DIFFERENT in {', '.join(differ)}" if differ else ""))
+        print(
+            f"{actual['name'][:14]:14} {expected['score']:>4g}/{expected['max_score']:<4g}"
+            f" {actual['score']:>4g}/{actual['max_score']:<4g}"
+            + (f"  DIFFERENT in {', '.join(differ)}" if differ else "")
+        )
         for step in differ:
-            pairs = zip(expected["steps"][step]["tests"], actual["steps"][step]["tests"],
-                        strict=True)
+            pairs = zip(
+                expected["steps"][step]["tests"], actual["steps"][step]["tests"], strict=True
+            )
             for e, a in pairs:
                 if e["score"] != a["score"]:
-                    print(f"    {e['name']}: kit {e['status']} ({e['message'][:90]}) / "
-                          f"nbgrader {a['status']} ({a['message'][:90]})")
+                    print(
+                        f"    {e['name']}: kit {e['status']} ({e['message'][:90]}) / "
+                        f"nbgrader {a['status']} ({a['message'][:90]})"
+                    )
     print(f"inventory (shared)          {t_inventory:7.1f} s")
     print(
         f"python -m grader grade      {t_kit:7.1f} s  ({t_kit / len(subs):.1f} s per submission,"

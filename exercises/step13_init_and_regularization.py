@@ -123,8 +123,9 @@ def make_optimizer(params, kind="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
     raise NotImplementedError("step 13: make_optimizer is not implemented yet")
 
 
-def train_with_validation(net, x_train, y_train, x_valid, y_valid, optimizer, epochs,
-                          batch_size=100):
+def train_with_validation(
+    net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=100
+):
     """Minibatch training with cross-entropy, measuring both sets after every epoch.
 
     Args:

@@ -97,9 +97,16 @@ def test_train_with_validation_and_plot():
     x = torch.randn(200, 5)
     y = (x[:, 0] > 0).long()
     net = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2))
-    history = train_with_validation(net, x[:150], y[:150], x[150:], y[150:],
-                                    torch.optim.Adam(net.parameters(), lr=0.01), epochs=3,
-                                    batch_size=50)
+    history = train_with_validation(
+        net,
+        x[:150],
+        y[:150],
+        x[150:],
+        y[150:],
+        torch.optim.Adam(net.parameters(), lr=0.01),
+        epochs=3,
+        batch_size=50,
+    )
     assert set(history) == {"train_loss", "train_acc", "valid_acc"}, (
         f"the history should have the keys train_loss, train_acc, valid_acc, got {set(history)}"
     )

@@ -88,8 +88,9 @@ class ClassifierNet(nn.Module):
     Python list would hide their parameters from ``parameters()``.
     """
 
-    def __init__(self, N_inputs, N_outputs, N_hidden_layers, N_hidden_nodes, activation,
-                 output_activation):
+    def __init__(
+        self, N_inputs, N_outputs, N_hidden_layers, N_hidden_nodes, activation, output_activation
+    ):
         super().__init__()
         # BEGIN SOLUTION
         self.hidden = nn.ModuleList()

@@ -89,7 +89,7 @@ def train_autoencoder(model, images, epochs=1, batch_size=64, lr=1e-3, device=No
         order = torch.randperm(n)
         total = 0.0
         for start in range(0, n, batch_size):
-            batch = images[order[start:start + batch_size]].to(device)
+            batch = images[order[start : start + batch_size]].to(device)
             loss = nn.functional.mse_loss(model(batch), batch.reshape(-1, 1, 28, 28))
             optimizer.zero_grad()
             loss.backward()

@@ -76,8 +76,9 @@ def generate_regression_data(L=10, stepsize=0.1):
     # END SOLUTION
 
 
-def train_model(features, target, model, lr, N_epochs, criterion=None, shuffle=False,
-                device=None, seed=None):
+def train_model(
+    features, target, model, lr, N_epochs, criterion=None, shuffle=False, device=None, seed=None
+):
     """Full-batch training with Adam: one step per epoch on the whole data set.
 
     Args:

@@ -148,13 +148,15 @@ def make_optimizer(params, kind="sgd", lr=0.01, momentum=0.9, weight_decay=0.0):
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     if kind == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer kind {kind!r}; "
-                     "choose 'sgd', 'momentum', 'adam' or 'rmsprop'")
+    raise ValueError(
+        f"unknown optimizer kind {kind!r}; choose 'sgd', 'momentum', 'adam' or 'rmsprop'"
+    )
     # END SOLUTION
 
 
-def train_with_validation(net, x_train, y_train, x_valid, y_valid, optimizer, epochs,
-                          batch_size=100):
+def train_with_validation(
+    net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=100
+):
     """Minibatch training with cross-entropy, measuring both sets after every epoch.
 
     Args:
@@ -176,7 +178,7 @@ def train_with_validation(net, x_train, y_train, x_valid, y_valid, optimizer, ep
         order = torch.randperm(len(x_train))
         losses = []
         for start in range(0, len(x_train), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss = F.cross_entropy(net(x_train[idx]), y_train[idx])
             optimizer.zero_grad()
             loss.backward()

@@ -52,8 +52,9 @@ def test_mean_image_baseline():
     X = torch.tensor([[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [12.0, 10.0]])
     y = torch.tensor([0, 0, 1, 1])
     # classes 2..9: one image each, at the origin
-    means = class_mean_images(torch.cat([X, torch.zeros(8, 2)]),
-                              torch.cat([y, torch.arange(2, 10)]))
+    means = class_mean_images(
+        torch.cat([X, torch.zeros(8, 2)]), torch.cat([y, torch.arange(2, 10)])
+    )
     assert means.shape == (10, 2), (
         f"class_mean_images should have one row per digit, got {tuple(means.shape)}"
     )

@@ -50,8 +50,9 @@ def test_train_model_separates_the_rings():
     features, target = generate_binary_data(N_examples=200, seed=2)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1), nn.Sigmoid())
-    model = train_model(features, target.reshape(-1, 1), model, lr=0.1, N_epochs=150,
-                        device="cpu", seed=0)
+    model = train_model(
+        features, target.reshape(-1, 1), model, lr=0.1, N_epochs=150, device="cpu", seed=0
+    )
     assert isinstance(model, nn.Module), f"train_model should return the model, got {type(model)}"
     assert all(p.device.type == "cpu" for p in model.parameters()), "return the model on the CPU"
     with torch.no_grad():
@@ -71,8 +72,16 @@ def test_train_model_uses_the_criterion():
     Y = torch.tensor(y, dtype=torch.float32)[:, None]
     with torch.no_grad():
         before = ((model(X) - Y) ** 2).mean().item()
-    model = train_model(x[:, None], y[:, None], model, lr=0.01, N_epochs=50,
-                        criterion=nn.MSELoss(), device="cpu", seed=0)
+    model = train_model(
+        x[:, None],
+        y[:, None],
+        model,
+        lr=0.01,
+        N_epochs=50,
+        criterion=nn.MSELoss(),
+        device="cpu",
+        seed=0,
+    )
     with torch.no_grad():
         after = ((model(X) - Y) ** 2).mean().item()
     assert after < 0.8 * before, (

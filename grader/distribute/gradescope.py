@@ -45,8 +45,15 @@ from ..layout import KIT_ROOT
 from ..steps import MAX_STEP_FILE, STEPS
 
 # The kit files grading needs, relative to the kit root (folders are taken whole).
-KIT_PARTS = ("grader", "tests/hidden", "conftest.py", "pyproject.toml", "README.md",
-             "data_cache", "exercises/mnist.py")
+KIT_PARTS = (
+    "grader",
+    "tests/hidden",
+    "conftest.py",
+    "pyproject.toml",
+    "README.md",
+    "data_cache",
+    "exercises/mnist.py",
+)
 # The kit's own grading code: solution-like reference code there is expected.
 GRADING_CODE = ("grader", "tests/hidden")
 _SKIP_DIRS = {"__pycache__", "__MACOSX", ".git", ".ipynb_checkpoints"}
@@ -159,6 +166,7 @@ Local check without Gradescope (a kit already installed in some Python):
 
 # --------------------------------------------------------------------------- building
 
+
 def _kit_files(kit_root: Path) -> list[Path]:
     """The kit files (relative paths) that grading needs, without caches."""
     files = []
@@ -167,10 +175,14 @@ def _kit_files(kit_root: Path) -> list[Path]:
         if path.is_file():
             files.append(Path(part))
         elif path.is_dir():
-            files += [p.relative_to(kit_root) for p in sorted(path.rglob("*"))
-                      if p.is_file() and not p.is_symlink()
-                      and not _SKIP_DIRS.intersection(p.relative_to(kit_root).parts)
-                      and p.suffix != ".pyc"]
+            files += [
+                p.relative_to(kit_root)
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and not p.is_symlink()
+                and not _SKIP_DIRS.intersection(p.relative_to(kit_root).parts)
+                and p.suffix != ".pyc"
+            ]
         else:
             raise BundleError(f"the kit has no {part}, which grading needs")
     return files
@@ -179,8 +191,11 @@ def _kit_files(kit_root: Path) -> list[Path]:
 def stage(into: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Write the bundle's files into the folder ``into``; returns their relative paths."""
     written = []
-    for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER),
-                       ("README.md", BUNDLE_README)):
+    for name, text in (
+        ("setup.sh", SETUP_SH),
+        ("run_autograder", RUN_AUTOGRADER),
+        ("README.md", BUNDLE_README),
+    ):
         (into / name).write_text(text)
         written.append(name)
     for rel in _kit_files(kit_root):
@@ -195,8 +210,9 @@ def scan(bundle_dir: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Leaks in an unpacked bundle: solution lines outside the kit's own grading code."""
     from .release import leak_scan
 
-    return leak_scan(bundle_dir, kit_root / "solutions",
-                     allowed=[kit_root / part for part in GRADING_CODE])
+    return leak_scan(
+        bundle_dir, kit_root / "solutions", allowed=[kit_root / part for part in GRADING_CODE]
+    )
 
 
 def build_bundle(out_zip: Path, kit_root: Path = KIT_ROOT) -> None:
@@ -223,6 +239,7 @@ def build_bundle(out_zip: Path, kit_root: Path = KIT_ROOT) -> None:
 
 
 # ------------------------------------------------------------------- run_autograder's helpers
+
 
 def _depth(path: Path, root: Path) -> int:
     return len(path.relative_to(root).parts)
@@ -320,9 +337,11 @@ def fallback_results(exit_status: int) -> dict:
     """The results.json of a submission that could not be graded: 0 points, a short note."""
     return {
         "score": 0.0,
-        "output": ("The autograder could not finish grading this submission "
-                   f"(exit status {exit_status}). Please resubmit; if this happens again, "
-                   "tell the course staff."),
+        "output": (
+            "The autograder could not finish grading this submission "
+            f"(exit status {exit_status}). Please resubmit; if this happens again, "
+            "tell the course staff."
+        ),
         "stdout_visibility": "hidden",
         "tests": [],
     }
@@ -351,10 +370,12 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------- command line
 
+
 def add_arguments(subparsers) -> argparse.ArgumentParser:
     """Add ``gradescope OUT.zip`` to a subparsers object."""
     parser = subparsers.add_parser(
-        "gradescope", help="write a Gradescope autograder zip (grader, hidden tests, data)")
+        "gradescope", help="write a Gradescope autograder zip (grader, hidden tests, data)"
+    )
     parser.add_argument("out_zip", type=Path, metavar="OUT.zip", help="the zip to write")
     return parser
 

@@ -62,9 +62,16 @@ from ..steps import STEPS, marker_name, step_number
 from . import stubs
 
 # Third-party modules the released exercises may import, and the distribution of each.
-IMPORT_TO_DIST = {"torch": "torch", "torchvision": "torchvision", "numpy": "numpy",
-                  "matplotlib": "matplotlib", "pytest": "pytest", "hypothesis": "hypothesis",
-                  "PIL": "pillow", "scipy": "scipy"}
+IMPORT_TO_DIST = {
+    "torch": "torch",
+    "torchvision": "torchvision",
+    "numpy": "numpy",
+    "matplotlib": "matplotlib",
+    "pytest": "pytest",
+    "hypothesis": "hypothesis",
+    "PIL": "pillow",
+    "scipy": "scipy",
+}
 # Always in the student install: PyTorch and its MNIST companion, and the test runner.
 ALWAYS = ("torch", "torchvision", "pytest")
 MIN_SIGNIFICANT_TOKENS = 3
@@ -79,6 +86,7 @@ class ReleaseError(RuntimeError):
 
 # --------------------------------------------------------------------------- leak scan
 
+
 @functools.lru_cache(maxsize=2**16)
 def _line_key(line: str) -> tuple[str, int] | None:
     """``(normalized text, significant tokens)`` of a line; None for blank and comment lines."""
@@ -86,9 +94,19 @@ def _line_key(line: str) -> tuple[str, int] | None:
     if not text or text.startswith("#"):
         return None
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text + "\n").readline)
-                  if t.type not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE,
-                                    tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)]
+        tokens = [
+            t
+            for t in tokenize.generate_tokens(io.StringIO(text + "\n").readline)
+            if t.type
+            not in (
+                tokenize.COMMENT,
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            )
+        ]
     except (tokenize.TokenError, SyntaxError):
         tokens = None
     if not tokens:  # not a line of Python (prose, YAML, half a string): compare the words
@@ -98,7 +116,8 @@ def _line_key(line: str) -> tuple[str, int] | None:
         (t.type == tokenize.NAME and not keyword.iskeyword(t.string))
         or t.type in (tokenize.NUMBER, tokenize.STRING)
         or (t.type == tokenize.OP and t.string not in _UNCOUNTED_OPS)
-        for t in tokens)
+        for t in tokens
+    )
     return " ".join(t.string for t in tokens), significant
 
 
@@ -148,8 +167,9 @@ def _text_files(roots: Iterable[Path]):
                 continue
 
 
-def leak_scan(out_dir: Path, solutions: Path = SOLUTIONS_DIR,
-              allowed: Iterable[Path] = ()) -> list[str]:
+def leak_scan(
+    out_dir: Path, solutions: Path = SOLUTIONS_DIR, allowed: Iterable[Path] = ()
+) -> list[str]:
     """Every line under ``out_dir`` that gives a solution away (empty: clean).
 
     ``allowed``: kit files whose lines are public for this scan (the grading code
@@ -167,12 +187,15 @@ def leak_scan(out_dir: Path, solutions: Path = SOLUTIONS_DIR,
                 continue
             key = _line_key(line)
             if key is not None and key[0] in secret:
-                leaks.append(f"{rel}:{number}: the solution line of solutions/{secret[key[0]]}: "
-                             f"{line.strip()[:80]!r}")
+                leaks.append(
+                    f"{rel}:{number}: the solution line of solutions/{secret[key[0]]}: "
+                    f"{line.strip()[:80]!r}"
+                )
     return leaks
 
 
 # --------------------------------------------------------------------------- contents
+
 
 def _kit_project(kit_root: Path) -> dict:
     return tomllib.loads((kit_root / "pyproject.toml").read_text())["project"]
@@ -197,8 +220,11 @@ def third_party_imports(folder: Path) -> set[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    return {n for n in names
-            if n not in sys.stdlib_module_names and n not in local and n != "__future__"}
+    return {
+        n
+        for n in names
+        if n not in sys.stdlib_module_names and n not in local and n != "__future__"
+    }
 
 
 def student_dependencies(exercises: Path, kit_root: Path = KIT_ROOT) -> list[str]:
@@ -208,13 +234,16 @@ def student_dependencies(exercises: Path, kit_root: Path = KIT_ROOT) -> list[str
     for module in third_party_imports(exercises):
         dist = IMPORT_TO_DIST.get(module)
         if dist is None:
-            raise ReleaseError(f"exercises/ imports {module!r}: add it to IMPORT_TO_DIST in "
-                               "grader/distribute/release.py and to the kit's dependencies")
+            raise ReleaseError(
+                f"exercises/ imports {module!r}: add it to IMPORT_TO_DIST in "
+                "grader/distribute/release.py and to the kit's dependencies"
+            )
         wanted.add(dist)
     missing = sorted(d for d in wanted if d not in pins)
     if missing:
-        raise ReleaseError(f"exercises/ needs {', '.join(missing)}, which the kit's "
-                           "pyproject.toml does not list")
+        raise ReleaseError(
+            f"exercises/ needs {', '.join(missing)}, which the kit's pyproject.toml does not list"
+        )
     order = list(pins)
     return [pins[d] for d in sorted(wanted, key=order.index)]
 
@@ -225,11 +254,13 @@ def _toml_list(items: list[str], indent: str = "    ") -> str:
 
 def student_pyproject(exercises: Path, kit_root: Path = KIT_ROOT) -> str:
     project = _kit_project(kit_root)
-    markers = [m for m in _kit_pytest(kit_root).get("markers", [])
-               if re.match(r"^step\d\d:", m)]
+    markers = [m for m in _kit_pytest(kit_root).get("markers", []) if re.match(r"^step\d\d:", m)]
     have = {m.split(":")[0] for m in markers}
-    markers += [f"{marker_name(s)}: step {step_number(s):02d}, {s[7:].replace('_', ' ')}"
-                for s in STEPS if marker_name(s) not in have]
+    markers += [
+        f"{marker_name(s)}: step {step_number(s):02d}, {s[7:].replace('_', ' ')}"
+        for s in STEPS
+        if marker_name(s) not in have
+    ]
     return f"""\
 # The MNIST exercises. `pip install -e .` installs what the exercises and their
 # tests need; `pytest exercises` runs the tests (settings below).
@@ -288,8 +319,9 @@ def _step_rows(kit_root: Path) -> list[tuple[str, str, str]]:
 
 
 def student_readme(kit_root: Path = KIT_ROOT) -> str:
-    rows = "\n".join(f"| {n} | `exercises/{s}.py` | {what} |"
-                     for n, s, what in _step_rows(kit_root))
+    rows = "\n".join(
+        f"| {n} | `exercises/{s}.py` | {what} |" for n, s, what in _step_rows(kit_root)
+    )
     return f"""\
 # MNIST exercises
 
@@ -382,14 +414,31 @@ def step_budgets(kit_root: Path = KIT_ROOT) -> dict[str, tuple[float, int]]:
 
 def _fallback_result(step: str, points: float) -> str:
     """The classroom JSON a step reports when the grader wrote none (it could not run)."""
-    message = (f"the grader did not run for step {step_number(step):02d}: "
-               "the log of this step in the Actions tab says why")
-    return json.dumps({
-        "version": 3, "status": "error", "message": message, "max_score": float(points),
-        "tests": [{"name": f"{step}: grading", "status": "error", "message": message,
-                   "test_code": "", "filename": "", "line_no": 0, "duration": 0,
-                   "score": 0.0, "task_id": step_number(step)}],
-    })
+    message = (
+        f"the grader did not run for step {step_number(step):02d}: "
+        "the log of this step in the Actions tab says why"
+    )
+    return json.dumps(
+        {
+            "version": 3,
+            "status": "error",
+            "message": message,
+            "max_score": float(points),
+            "tests": [
+                {
+                    "name": f"{step}: grading",
+                    "status": "error",
+                    "message": message,
+                    "test_code": "",
+                    "filename": "",
+                    "line_no": 0,
+                    "duration": 0,
+                    "score": 0.0,
+                    "task_id": step_number(step),
+                }
+            ],
+        }
+    )
 
 
 def _step_script(step: str, points: float, seconds: int) -> str:
@@ -449,7 +498,7 @@ def to_yaml(value, indent: int = 0) -> str:
         for item in value:
             if isinstance(item, dict) and item:
                 body = to_yaml(item, indent + 2)
-                lines.append(f"{pad}- {body[indent + 2:]}")
+                lines.append(f"{pad}- {body[indent + 2 :]}")
             else:
                 lines.append(f"{pad}- {_yaml_scalar(item)}")
     else:
@@ -462,38 +511,63 @@ def classroom_workflow(budgets: dict[str, tuple[float, int]]) -> str:
     runners = [marker_name(s) for s in STEPS]
     steps: list[dict] = [
         {"name": "Check out the submission", "uses": "actions/checkout@v4"},
-        {"name": "Check out the grading kit", "uses": "actions/checkout@v4",
-         "with": {"repository": _expr(f"vars.{KIT_REPOSITORY_VAR}"),
-                  "token": _expr(f"secrets.{KIT_TOKEN_SECRET}"),
-                  "path": "kit", "persist-credentials": False}},
-        {"name": "Set up Python", "uses": "actions/setup-python@v5",
-         "with": {"python-version": "3.12", "cache": "pip",
-                  "cache-dependency-path": "kit/pyproject.toml"}},
+        {
+            "name": "Check out the grading kit",
+            "uses": "actions/checkout@v4",
+            "with": {
+                "repository": _expr(f"vars.{KIT_REPOSITORY_VAR}"),
+                "token": _expr(f"secrets.{KIT_TOKEN_SECRET}"),
+                "path": "kit",
+                "persist-credentials": False,
+            },
+        },
+        {
+            "name": "Set up Python",
+            "uses": "actions/setup-python@v5",
+            "with": {
+                "python-version": "3.12",
+                "cache": "pip",
+                "cache-dependency-path": "kit/pyproject.toml",
+            },
+        },
         {"name": "Install the grader", "run": "python -m pip install -e ./kit"},
     ]
     for step in STEPS:
         points, seconds = budgets[step]
-        steps.append({"name": f"Grade step {step_number(step):02d} ({points:g} points)",
-                      "id": marker_name(step), "if": _expr("!cancelled()"),
-                      "run": _Literal(_step_script(step, points, seconds))})
-    steps.append({
-        "name": "Autograding Reporter", "if": _expr("!cancelled()"), "uses": REPORTER,
-        "env": {f"{r.upper()}_RESULTS": _expr(f"steps.{r}.outputs.result") for r in runners},
-        "with": {"runners": ",".join(runners)},
-    })
+        steps.append(
+            {
+                "name": f"Grade step {step_number(step):02d} ({points:g} points)",
+                "id": marker_name(step),
+                "if": _expr("!cancelled()"),
+                "run": _Literal(_step_script(step, points, seconds)),
+            }
+        )
+    steps.append(
+        {
+            "name": "Autograding Reporter",
+            "if": _expr("!cancelled()"),
+            "uses": REPORTER,
+            "env": {f"{r.upper()}_RESULTS": _expr(f"steps.{r}.outputs.result") for r in runners},
+            "with": {"runners": ",".join(runners)},
+        }
+    )
     total_minutes = sum(s for _, s in budgets.values()) // 60 + 30
     workflow = {
         "name": "Autograding Tests",
         "on": ["push", "workflow_dispatch", "repository_dispatch"],
         "permissions": {"checks": "write", "actions": "read", "contents": "read"},
-        "jobs": {"run-autograding-tests": {
-            "runs-on": "ubuntu-latest",
-            "if": "github.actor != 'github-classroom[bot]'",
-            "timeout-minutes": total_minutes,
-            "env": {"MPLBACKEND": "Agg",
-                    "PIP_EXTRA_INDEX_URL": "https://download.pytorch.org/whl/cpu"},
-            "steps": steps,
-        }},
+        "jobs": {
+            "run-autograding-tests": {
+                "runs-on": "ubuntu-latest",
+                "if": "github.actor != 'github-classroom[bot]'",
+                "timeout-minutes": total_minutes,
+                "env": {
+                    "MPLBACKEND": "Agg",
+                    "PIP_EXTRA_INDEX_URL": "https://download.pytorch.org/whl/cpu",
+                },
+                "steps": steps,
+            }
+        },
     }
     body = to_yaml(workflow) + "\n"  # `on` is quoted: YAML 1.1 reads a bare on as true
     header = f"""\
@@ -518,6 +592,7 @@ def classroom_workflow(budgets: dict[str, tuple[float, int]]) -> str:
 
 # --------------------------------------------------------------------------- release
 
+
 def _copy_data(kit_root: Path, out: Path) -> list[str]:
     data = kit_root / "data_cache"
     sums = data / "SHA256SUMS"
@@ -536,8 +611,9 @@ def _copy_data(kit_root: Path, out: Path) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(data / name, target)
         if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
-            raise ReleaseError(f"data_cache/{name} does not match its checksum; "
-                               "run `python -m grader data verify`")
+            raise ReleaseError(
+                f"data_cache/{name} does not match its checksum; run `python -m grader data verify`"
+            )
         written.append(f"data_cache/{name}")
     return written
 
@@ -557,8 +633,12 @@ def _git_commit(out: Path) -> None:
     git("commit", "-q", "-m", f"MNIST exercises (kit {__version__})")
 
 
-def release(out_dir: Path, git: bool = False, kit_root: Path = KIT_ROOT,
-            budgets: dict[str, tuple[float, int]] | None = None) -> list[str]:
+def release(
+    out_dir: Path,
+    git: bool = False,
+    kit_root: Path = KIT_ROOT,
+    budgets: dict[str, tuple[float, int]] | None = None,
+) -> list[str]:
     """Write the student release into ``out_dir`` (new or empty); returns the files written.
 
     ``git``: make ``out_dir`` a fresh repository with one commit on ``main``.
@@ -577,8 +657,9 @@ def release(out_dir: Path, git: bool = False, kit_root: Path = KIT_ROOT,
     except stubs.MarkerError as exc:
         raise ReleaseError(str(exc)) from None
     if problems:
-        raise ReleaseError("exercises/ is out of date (run `python -m grader stubs`): "
-                           + "; ".join(problems))
+        raise ReleaseError(
+            "exercises/ is out of date (run `python -m grader stubs`): " + "; ".join(problems)
+        )
     if budgets is None:
         budgets = step_budgets(kit_root)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -619,14 +700,18 @@ def release(out_dir: Path, git: bool = False, kit_root: Path = KIT_ROOT,
 
 # --------------------------------------------------------------------------- command line
 
+
 def add_arguments(subparsers) -> argparse.ArgumentParser:
     """Add ``release OUT_DIR [--git]`` to a subparsers object."""
     parser = subparsers.add_parser(
-        "release", help="write the student release (stubs, visible tests, data, CI) to a folder")
-    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR",
-                        help="a new (or empty) folder for the release")
-    parser.add_argument("--git", action="store_true",
-                        help="make OUT_DIR a fresh git repository with one commit")
+        "release", help="write the student release (stubs, visible tests, data, CI) to a folder"
+    )
+    parser.add_argument(
+        "out_dir", type=Path, metavar="OUT_DIR", help="a new (or empty) folder for the release"
+    )
+    parser.add_argument(
+        "--git", action="store_true", help="make OUT_DIR a fresh git repository with one commit"
+    )
     return parser
 
 
@@ -636,6 +721,8 @@ def run(args: argparse.Namespace) -> int:
     except ReleaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote the student release to {args.out_dir}: {len(written)} files, leak scan clean"
-          + (", one git commit" if args.git else ""))
+    print(
+        f"wrote the student release to {args.out_dir}: {len(written)} files, leak scan clean"
+        + (", one git commit" if args.git else "")
+    )
     return 0

@@ -90,8 +90,9 @@ def _link_data(course: Path) -> None:
         shutil.copytree(DATA_DIR, link)
 
 
-def build(course_dir: Path, steps: list[str] | None = None, inventory: list[dict] | None = None
-          ) -> dict:
+def build(
+    course_dir: Path, steps: list[str] | None = None, inventory: list[dict] | None = None
+) -> dict:
     """Write the nbgrader course into ``course_dir``; returns the manifest it wrote.
 
     ``steps``: step names (``03``, ``step03`` or full names); None: every step
@@ -118,10 +119,22 @@ def build(course_dir: Path, steps: list[str] | None = None, inventory: list[dict
     _link_data(course)
 
     longest = max([t.get("timeout", 60.0) for t in tests] or [60.0])
-    (course / "nbgrader_config.py").write_text(CONFIG.format(
-        version=__version__, assignment=ASSIGNMENT, kit_root=str(KIT_ROOT), course_id=COURSE_ID,
-        longest=longest, timeout=int(longest + CUDA_ALLOWANCE_S + CELL_MARGIN_S)))
-    manifest = {"kit_version": __version__, "course_id": COURSE_ID, "assignment": ASSIGNMENT,
-                "steps": steps, "tests": tests}
+    (course / "nbgrader_config.py").write_text(
+        CONFIG.format(
+            version=__version__,
+            assignment=ASSIGNMENT,
+            kit_root=str(KIT_ROOT),
+            course_id=COURSE_ID,
+            longest=longest,
+            timeout=int(longest + CUDA_ALLOWANCE_S + CELL_MARGIN_S),
+        )
+    )
+    manifest = {
+        "kit_version": __version__,
+        "course_id": COURSE_ID,
+        "assignment": ASSIGNMENT,
+        "steps": steps,
+        "tests": tests,
+    }
     (course / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest

@@ -17,22 +17,39 @@ from pathlib import Path
 def add_arguments(subparsers) -> argparse.ArgumentParser:
     """Add the ``nbgrader`` command (with ``build`` and ``grade``) to a subparsers object."""
     parser = subparsers.add_parser(
-        "nbgrader", help="build an nbgrader course of the kit, or grade through nbgrader")
+        "nbgrader", help="build an nbgrader course of the kit, or grade through nbgrader"
+    )
     sub = parser.add_subparsers(dest="nbgrader_command", required=True)
 
     build = sub.add_parser("build", help="write a ready nbgrader course (one notebook per step)")
     build.add_argument("course_dir", type=Path, help="the course folder (created if missing)")
-    build.add_argument("--steps", nargs="+", metavar="STEP",
-                       help="only these steps (default: every step in solutions/)")
+    build.add_argument(
+        "--steps",
+        nargs="+",
+        metavar="STEP",
+        help="only these steps (default: every step in solutions/)",
+    )
 
     grade = sub.add_parser("grade", help="grade submissions with nbgrader generate/autograde")
-    grade.add_argument("paths", nargs="+", type=Path,
-                       help="submissions: directories of step .py files or notebooks, or notebooks")
+    grade.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        help="submissions: directories of step .py files or notebooks, or notebooks",
+    )
     grade.add_argument("--json", type=Path, metavar="OUT", help="write the results document here")
-    grade.add_argument("--steps", nargs="+", metavar="STEP",
-                       help="only these steps (03, step03 or step03_normalization)")
-    grade.add_argument("--course-dir", type=Path, metavar="DIR",
-                       help="build and keep the course here (default: a temporary folder)")
+    grade.add_argument(
+        "--steps",
+        nargs="+",
+        metavar="STEP",
+        help="only these steps (03, step03 or step03_normalization)",
+    )
+    grade.add_argument(
+        "--course-dir",
+        type=Path,
+        metavar="DIR",
+        help="build and keep the course here (default: a temporary folder)",
+    )
     parser.set_defaults(nbgrader_run=run)
     return parser
 
@@ -47,11 +64,15 @@ def run(args: argparse.Namespace) -> int:
 
             manifest = build(args.course_dir, args.steps)
             points = sum(t["points"] for t in manifest["tests"])
-            print(f"wrote {args.course_dir}: assignment {manifest['assignment']!r}, "
-                  f"{len(manifest['steps'])} notebooks, {len(manifest['tests'])} hidden checks "
-                  f"({points:g} points)")
-            print(f"next: cd {args.course_dir} && nbgrader generate_assignment "
-                  f"{manifest['assignment']}")
+            print(
+                f"wrote {args.course_dir}: assignment {manifest['assignment']!r}, "
+                f"{len(manifest['steps'])} notebooks, {len(manifest['tests'])} hidden checks "
+                f"({points:g} points)"
+            )
+            print(
+                f"next: cd {args.course_dir} && nbgrader generate_assignment "
+                f"{manifest['assignment']}"
+            )
             return 0
         from .grade import grade
 

@@ -59,21 +59,35 @@ def _bin_on_path():
             os.environ["PATH"] = saved
 
 
-def nbgrader(course: Path, *args: str, timeout: float | None = None, check: bool = True
-             ) -> subprocess.CompletedProcess:
+def nbgrader(
+    course: Path, *args: str, timeout: float | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies)."""
     # Its kernels' scratch folders (a staged notebook per step) go with this folder, also
     # when nbgrader ends a kernel without letting it clean up.
     with tempfile.TemporaryDirectory(prefix="grader-nbgrader-tmp-") as scratch:
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-                   MNIST_DATA_DIR=str(DATA_DIR), PATH=_path_with_bin(),
-                   TMPDIR=scratch)
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                              capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
+        env = dict(
+            os.environ,
+            MPLBACKEND="Agg",
+            PYTHONDONTWRITEBYTECODE="1",
+            MNIST_DATA_DIR=str(DATA_DIR),
+            PATH=_path_with_bin(),
+            TMPDIR=scratch,
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args],
+            cwd=course,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     if check and proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed (exit code {proc.returncode}):\n"
-                           f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}")
+        raise RuntimeError(
+            f"nbgrader {' '.join(args)} failed (exit code {proc.returncode}):\n"
+            f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}"
+        )
     return proc
 
 
@@ -87,12 +101,15 @@ def autograde_failures(log: str) -> dict[str, str]:
     failures: dict[str, str] = {}
     lines = log.splitlines()
     for i, line in enumerate(lines):
-        match = re.search(r"There was an error processing assignment: .*[/\\]submitted[/\\]"
-                          r"([^/\\]+)[/\\]", line)
+        match = re.search(
+            r"There was an error processing assignment: .*[/\\]submitted[/\\]"
+            r"([^/\\]+)[/\\]",
+            line,
+        )
         if not match:
             continue
         block = []
-        for follow in lines[i + 1:]:
+        for follow in lines[i + 1 :]:
             if follow.startswith("[") and block:
                 break
             if follow.strip():
@@ -149,8 +166,11 @@ def _cell_outputs(course: Path, student: str, step: str) -> dict[str, list]:
     if not path.is_file():
         return {}
     nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.get("outputs", [])
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.get("outputs", [])
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id")
+    }
 
 
 def _judgement(outputs: list) -> tuple[str, str]:
@@ -168,14 +188,24 @@ def _judgement(outputs: list) -> tuple[str, str]:
         return "error", f"{name}: {value}".strip(": ")
     for output in outputs:
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return "failed", "the grade cell wrote to stderr, which nbgrader scores 0: " \
-                + output.get("text", "")[-500:]
+            return (
+                "failed",
+                "the grade cell wrote to stderr, which nbgrader scores 0: "
+                + output.get("text", "")[-500:],
+            )
     return "error", "nbgrader did not run this grade cell"
 
 
-def read_scores(course: Path, student: str, name: str, path: Path, manifest: dict,
-                steps: list[str], handed_in: dict[str, Path], failure: str | None = None
-                ) -> dict:
+def read_scores(
+    course: Path,
+    student: str,
+    name: str,
+    path: Path,
+    manifest: dict,
+    steps: list[str],
+    handed_in: dict[str, Path],
+    failure: str | None = None,
+) -> dict:
     """One submission's results entry, scores read from nbgrader's gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -187,8 +217,9 @@ def read_scores(course: Path, student: str, name: str, path: Path, manifest: dic
             if not tests:
                 continue
             try:
-                grades = {g.name: g for g in
-                          gb.find_submission_notebook(step, ASSIGNMENT, student).grades}
+                grades = {
+                    g.name: g for g in gb.find_submission_notebook(step, ASSIGNMENT, student).grades
+                }
             except MissingEntry:
                 grades = {}
             outputs = _cell_outputs(course, student, step)
@@ -200,27 +231,43 @@ def read_scores(course: Path, student: str, name: str, path: Path, manifest: dic
                 if step not in handed_in:
                     status, message = "failed", f"{step}.py is missing from the submission {path}"
                 elif failure is not None and (grade is None or grade.auto_score is None):
-                    status, message = "error", f"nbgrader could not autograde the notebooks " \
-                        f"of this submission: {failure}"
+                    status, message = (
+                        "error",
+                        f"nbgrader could not autograde the notebooks of this submission: {failure}",
+                    )
                 elif grade is None or grade.auto_score is None:
                     status, message = "error", "nbgrader did not grade this cell"
                 elif score >= max_score:
                     status, message = "passed", ""
                 else:
                     status, message = _judgement(outputs.get(test["grade_id"], []))
-                entry["tests"].append({"name": test["name"], "score": score,
-                                       "max_score": max_score, "status": status,
-                                       "message": message[:2000]})
+                entry["tests"].append(
+                    {
+                        "name": test["name"],
+                        "score": score,
+                        "max_score": max_score,
+                        "status": status,
+                        "message": message[:2000],
+                    }
+                )
                 entry["score"] += score
                 entry["max_score"] += max_score
-    return {"name": name, "path": str(path),
-            "score": sum(s["score"] for s in by_step.values()),
-            "max_score": sum(s["max_score"] for s in by_step.values()),
-            "steps": by_step}
+    return {
+        "name": name,
+        "path": str(path),
+        "score": sum(s["score"] for s in by_step.values()),
+        "max_score": sum(s["max_score"] for s in by_step.values()),
+        "steps": by_step,
+    }
 
 
-def grade(submissions: list[Path], out: Path | None, steps: list[str] | None = None,
-          course_dir: Path | None = None, inventory: list[dict] | None = None) -> dict:
+def grade(
+    submissions: list[Path],
+    out: Path | None,
+    steps: list[str] | None = None,
+    course_dir: Path | None = None,
+    inventory: list[dict] | None = None,
+) -> dict:
     """Grade submissions with nbgrader; write the results document to ``out``; return it.
 
     ``steps``: only these steps (as ``python -m grader grade --steps``); None:
@@ -246,18 +293,23 @@ def grade(submissions: list[Path], out: Path | None, steps: list[str] | None = N
         manifest = build(course, course_steps, inventory)
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
         students = _student_ids(paths)
-        handed_in = {sid: submit(course, sid, p, course_steps)
-                     for sid, p in zip(students, paths, strict=True)}
+        handed_in = {
+            sid: submit(course, sid, p, course_steps)
+            for sid, p in zip(students, paths, strict=True)
+        }
         failures: dict[str, str] = {}
         if any(handed_in.values()):
             proc = nbgrader(course, "autograde", ASSIGNMENT, "--force", check=False)
             failures = autograde_failures(proc.stdout + proc.stderr)
             if proc.returncode != 0 and not failures:
-                raise RuntimeError(f"nbgrader autograde failed (exit code {proc.returncode}):\n"
-                                   f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}")
-        entries = [read_scores(course, sid, p.name, p, manifest, steps, handed_in[sid],
-                               failures.get(sid))
-                   for sid, p in zip(students, paths, strict=True)]
+                raise RuntimeError(
+                    f"nbgrader autograde failed (exit code {proc.returncode}):\n"
+                    f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}"
+                )
+        entries = [
+            read_scores(course, sid, p.name, p, manifest, steps, handed_in[sid], failures.get(sid))
+            for sid, p in zip(students, paths, strict=True)
+        ]
     result = document(entries)
     validate(result)
     if out is not None:

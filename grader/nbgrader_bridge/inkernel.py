@@ -54,8 +54,11 @@ def _silenced():
     logging_disabled = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), \
-                warnings.catch_warnings():
+        with (
+            contextlib.redirect_stdout(buffer),
+            contextlib.redirect_stderr(buffer),
+            warnings.catch_warnings(),
+        ):
             warnings.simplefilter("ignore")
             yield buffer
     finally:
@@ -147,12 +150,28 @@ def run_pytest(nodeid: str, submission) -> tuple[str, str]:
     outcome = _Outcome(submission)
     # The runner's options; less the plugins that only cost time here (unraisableexception
     # runs gc.collect() several times per session, which is slow with torch loaded).
-    args = [str(KIT_ROOT / nodeid), f"--rootdir={KIT_ROOT}",
-            f"--config-file={PYPROJECT}", "--noconftest",
-            "-p", "grader.plugin",
-            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:doctest",
-            "-p", "no:pastebin", "--assert=plain", "-q", "--no-header",
-            "-o", "console_output_style=classic", f"--submission={submission.path}"]
+    args = [
+        str(KIT_ROOT / nodeid),
+        f"--rootdir={KIT_ROOT}",
+        f"--config-file={PYPROJECT}",
+        "--noconftest",
+        "-p",
+        "grader.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:unraisableexception",
+        "-p",
+        "no:doctest",
+        "-p",
+        "no:pastebin",
+        "--assert=plain",
+        "-q",
+        "--no-header",
+        "-o",
+        "console_output_style=classic",
+        f"--submission={submission.path}",
+    ]
     path = list(sys.path)
     try:
         code = pytest.main(args, plugins=[outcome])

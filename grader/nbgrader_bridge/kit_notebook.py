@@ -255,8 +255,11 @@ def run_visible_tests(namespace: dict) -> None:
         return
     import inspect
 
-    tests = [(n, f) for n, f in list(namespace.items())
-             if n.startswith("test_") and inspect.isfunction(f)]
+    tests = [
+        (n, f)
+        for n, f in list(namespace.items())
+        if n.startswith("test_") and inspect.isfunction(f)
+    ]
     failed, passed = [], 0
     for name, function in tests:
         wanted = list(inspect.signature(function).parameters)
@@ -277,8 +280,9 @@ def run_visible_tests(namespace: dict) -> None:
                 error = f"{exc}"
             except Exception as exc:  # the message is the lesson
                 where = traceback.extract_tb(exc.__traceback__)[-1]
-                message = (str(exc).split("\nassert ")[0].strip()
-                           or f"assertion at line {where.lineno}")
+                message = (
+                    str(exc).split("\nassert ")[0].strip() or f"assertion at line {where.lineno}"
+                )
                 error = f"{type(exc).__name__}: {message}"
             else:
                 error = None

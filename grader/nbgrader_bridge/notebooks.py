@@ -37,10 +37,16 @@ def to_notebook_imports(text: str) -> str:
     return "\n".join(out)
 
 
-def _meta(grade_id: str, role: str, *, solution=False, grade=False, locked=True, points=None,
-          **kit) -> dict:
-    nbgrader = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
-                "schema_version": 3}
+def _meta(
+    grade_id: str, role: str, *, solution=False, grade=False, locked=True, points=None, **kit
+) -> dict:
+    nbgrader = {
+        "grade": grade,
+        "solution": solution,
+        "locked": locked,
+        "grade_id": grade_id,
+        "schema_version": 3,
+    }
     if points is not None:
         nbgrader["points"] = points
     return {"nbgrader": nbgrader, "kit": {"role": role, **kit}}
@@ -64,23 +70,28 @@ def _chunks(text: str, tree: ast.Module) -> list[tuple[list[ast.stmt], str]]:
     """The top-level statements of a module with their source, comments above attached."""
     lines = text.splitlines()
     body = list(tree.body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
-                                                             ast.Constant) \
-            and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         start = body[0].end_lineno
         body = body[1:]
     else:
         start = 0
-    firsts = [min([n.lineno, *(d.lineno for d in getattr(n, "decorator_list", []))]) - 1
-              for n in body]
+    firsts = [
+        min([n.lineno, *(d.lineno for d in getattr(n, "decorator_list", []))]) - 1 for n in body
+    ]
     chunks = []
     for i, node in enumerate(body):
         if i == len(body) - 1:
             end = len(lines)
         else:  # up to the next statement, less the blank lines and top-level comments before it
             end = firsts[i + 1]
-            while end > node.end_lineno and (not lines[end - 1].strip()
-                                             or lines[end - 1].startswith("#")):
+            while end > node.end_lineno and (
+                not lines[end - 1].strip() or lines[end - 1].startswith("#")
+            ):
                 end -= 1
         chunk = "\n".join(lines[start:end]).strip("\n")
         chunks.append(([node], chunk))
@@ -128,15 +139,20 @@ def _visible_tests_source(path: Path, step: str) -> str:
     drop = set()
     for node in tree.body:
         own_import = isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == step
-        docstring = node is tree.body[0] and isinstance(node, ast.Expr) \
+        docstring = (
+            node is tree.body[0]
+            and isinstance(node, ast.Expr)
             and isinstance(getattr(node, "value", None), ast.Constant)
+        )
         if own_import or docstring:
             drop.update(range(node.lineno - 1, node.end_lineno))
     kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
     kept = re.sub(r"\n{3,}(?=(import|from) )", "\n\n", kept)
-    header = (f"{VISIBLE_TESTS_MARK} (read-only): the tests `pytest` runs on the .py steps.\n"
-              "# Run this cell to check your work; it names what is wrong and gives a hint.\n"
-              "import kit_notebook\n")
+    header = (
+        f"{VISIBLE_TESTS_MARK} (read-only): the tests `pytest` runs on the .py steps.\n"
+        "# Run this cell to check your work; it names what is wrong and gives a hint.\n"
+        "import kit_notebook\n"
+    )
     return f"{header}{to_notebook_imports(kept)}\n\n\nkit_notebook.run_visible_tests(globals())\n"
 
 
@@ -165,8 +181,12 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
     regions = find_regions(text, f"solutions/{path.name}")
     tree = ast.parse(text)
     marker = marker_name(step)
-    cells = [new_markdown_cell(_markdown_from_docstring(ast.get_docstring(tree) or step)
-                               + "\n" + HOW_TO, metadata=_meta(f"{marker}-intro", "intro"))]
+    cells = [
+        new_markdown_cell(
+            _markdown_from_docstring(ast.get_docstring(tree) or step) + "\n" + HOW_TO,
+            metadata=_meta(f"{marker}-intro", "intro"),
+        )
+    ]
     pending: list[tuple[ast.stmt, str]] = []  # provided code not yet in a cell
 
     def flush() -> None:
@@ -176,8 +196,7 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
         if len(cells) == 1:
             role, grade_id = "setup", f"{marker}-setup"
             if re.search(r"^\s*(from|import)\s+step\d\d_", source, re.M):
-                source = ("import kit_notebook  # lets step notebooks import each other\n\n"
-                          + source)
+                source = "import kit_notebook  # lets step notebooks import each other\n\n" + source
         else:
             role, grade_id = "provided", f"{marker}-provided-{len(cells)}"
         cells.append(new_code_cell(source, metadata=_meta(grade_id, role)))
@@ -194,32 +213,58 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
         if len(cells) == 1:  # no imports at all: still a (empty) setup cell first
             cells.append(new_code_cell("", metadata=_meta(f"{marker}-setup", "setup")))
         names = _defined_names(node)
-        cells.append(new_code_cell(
-            to_notebook_imports(_nbgrader_markers(chunk)),
-            metadata=_meta(f"{marker}-{names[0]}", "solution", solution=True, locked=False,
-                           names=names)))
+        cells.append(
+            new_code_cell(
+                to_notebook_imports(_nbgrader_markers(chunk)),
+                metadata=_meta(
+                    f"{marker}-{names[0]}", "solution", solution=True, locked=False, names=names
+                ),
+            )
+        )
     flush()
     visible = solutions / f"test_{step}.py"
     if visible.is_file():
-        cells.append(new_markdown_cell("## Visible tests\n\nRun the next cell after each answer.",
-                                       metadata=_meta(f"{marker}-visible-intro", "intro")))
-        cells.append(new_code_cell(_visible_tests_source(visible, step),
-                                   metadata=_meta(f"{marker}-visible-tests", "visible-tests")))
+        cells.append(
+            new_markdown_cell(
+                "## Visible tests\n\nRun the next cell after each answer.",
+                metadata=_meta(f"{marker}-visible-intro", "intro"),
+            )
+        )
+        cells.append(
+            new_code_cell(
+                _visible_tests_source(visible, step),
+                metadata=_meta(f"{marker}-visible-tests", "visible-tests"),
+            )
+        )
     own = [t for t in tests if t["step"] == step]
     if own:
         total = sum(t["points"] for t in own)
-        cells.append(new_markdown_cell(
-            f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\n"
-            "The cells below are empty in your copy: when your notebook is graded, each "
-            "runs one hidden test of the kit on your code and earns its points if the test passes.",
-            metadata=_meta(f"{marker}-hidden-intro", "intro")))
+        cells.append(
+            new_markdown_cell(
+                f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\n"
+                "The cells below are empty in your copy: when your notebook is graded, each "
+                "runs one hidden test of the kit on your code and earns its points if the "
+                "test passes.",
+                metadata=_meta(f"{marker}-hidden-intro", "intro"),
+            )
+        )
         for test in own:
-            cells.append(new_code_cell(
-                hidden_cell_source(test),
-                metadata=_meta(grade_id_of(test), "hidden-test", grade=True, locked=True,
-                               points=test["points"], nodeid=test["nodeid"])))
-    nb = new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC,
-                                             "language_info": {"name": "python"}})
+            cells.append(
+                new_code_cell(
+                    hidden_cell_source(test),
+                    metadata=_meta(
+                        grade_id_of(test),
+                        "hidden-test",
+                        grade=True,
+                        locked=True,
+                        points=test["points"],
+                        nodeid=test["nodeid"],
+                    ),
+                )
+            )
+    nb = new_notebook(
+        cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    )
     nbformat.validate(nb)
     return nb
 
@@ -278,4 +323,3 @@ def fill_notebook(release: nbformat.NotebookNode, step_text: str) -> nbformat.No
     stubs = [c for n, c in solutions.items() if n not in used]
     nb.cells = head + body + stubs + tail
     return nb
-

@@ -58,17 +58,22 @@ def _test_name(step: str, name: str) -> str:
 def _submission(document: dict, index: int) -> dict:
     subs = document["submissions"]
     if not -len(subs) <= index < len(subs):
-        raise ValueError(f"submission_index {index} is out of range: "
-                         f"the document has {len(subs)} submission(s)")
+        raise ValueError(
+            f"submission_index {index} is out of range: the document has {len(subs)} submission(s)"
+        )
     return subs[index]
 
 
 def _all_tests(submission: dict) -> list[tuple[str, dict]]:
-    return [(step, test) for step in _steps_of(submission)
-            for test in submission["steps"][step]["tests"]]
+    return [
+        (step, test)
+        for step in _steps_of(submission)
+        for test in submission["steps"][step]["tests"]
+    ]
 
 
 # --------------------------------------------------------------------------- Gradescope
+
 
 def gradescope(document: dict, submission_index: int = 0, hidden_details: bool = False) -> dict:
     """Gradescope's ``results.json`` for one submission of ``document``.
@@ -104,8 +109,10 @@ def gradescope(document: dict, submission_index: int = 0, hidden_details: bool =
         passed = sum(t["status"] == "passed" for t in step_tests)
         passed_count += passed
         total_count += len(step_tests)
-        summary = (f"{_num(entry['score'])}/{_num(entry['max_score'])} points; "
-                   f"{passed} of {len(step_tests)} hidden tests passed")
+        summary = (
+            f"{_num(entry['score'])}/{_num(entry['max_score'])} points; "
+            f"{passed} of {len(step_tests)} hidden tests passed"
+        )
         if not step_tests:
             summary = "no hidden tests were run for this step"
         step_entry = {
@@ -134,8 +141,10 @@ def gradescope(document: dict, submission_index: int = 0, hidden_details: bool =
             if number is not None:
                 test_entry["number"] = f"{number}.{i}"
             tests.append(test_entry)
-    output = (f"{sub['name']}: {_num(sub['score'])}/{_num(sub['max_score'])} points; "
-              f"{passed_count} of {total_count} hidden tests passed.")
+    output = (
+        f"{sub['name']}: {_num(sub['score'])}/{_num(sub['max_score'])} points; "
+        f"{passed_count} of {total_count} hidden tests passed."
+    )
     if not hidden_details:
         output += " Each hidden test's result is shown once grades are published."
     return {
@@ -145,13 +154,17 @@ def gradescope(document: dict, submission_index: int = 0, hidden_details: bool =
         "test_output_format": "text",
         "test_name_format": "text",
         "stdout_visibility": "hidden",
-        "extra_data": {"kit_version": document["kit_version"], "submission": sub["name"],
-                       "max_score": float(sub["max_score"])},
+        "extra_data": {
+            "kit_version": document["kit_version"],
+            "submission": sub["name"],
+            "max_score": float(sub["max_score"]),
+        },
         "tests": tests,
     }
 
 
 # --------------------------------------------------------------------------- JUnit XML
+
 
 def _xml_text(text: str) -> str:
     """Text XML 1.0 can hold: illegal characters become visible ``\\xNN`` escapes."""
@@ -185,19 +198,39 @@ def junit(document: dict) -> str:
             tests = entry["tests"]
             failures = sum(t["status"] == "failed" for t in tests)
             errors = sum(t["status"] in ("error", "timeout") for t in tests)
-            suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(tests)),
-                                  failures=str(failures), errors=str(errors), skipped="0",
-                                  time="0")
-            _properties(suite, {"submission": sub["name"], "step": step,
-                                "points": _num(entry["score"]),
-                                "max_points": _num(entry["max_score"]),
-                                "kit_version": document["kit_version"]})
+            suite = ET.SubElement(
+                root,
+                "testsuite",
+                name=suite_name,
+                tests=str(len(tests)),
+                failures=str(failures),
+                errors=str(errors),
+                skipped="0",
+                time="0",
+            )
+            _properties(
+                suite,
+                {
+                    "submission": sub["name"],
+                    "step": step,
+                    "points": _num(entry["score"]),
+                    "max_points": _num(entry["max_score"]),
+                    "kit_version": document["kit_version"],
+                },
+            )
             for test in tests:
-                case = ET.SubElement(suite, "testcase", name=_xml_text(test["name"]),
-                                     classname=suite_name, time="0")
-                _properties(case, {"step": step, "points": _num(test["score"]),
-                                   "max_points": _num(test["max_score"]),
-                                   "status": test["status"]})
+                case = ET.SubElement(
+                    suite, "testcase", name=_xml_text(test["name"]), classname=suite_name, time="0"
+                )
+                _properties(
+                    case,
+                    {
+                        "step": step,
+                        "points": _num(test["score"]),
+                        "max_points": _num(test["max_score"]),
+                        "status": test["status"],
+                    },
+                )
                 if test["status"] == "passed":
                     continue
                 message = _xml_text(_truncate(test["message"]))
@@ -216,6 +249,7 @@ def junit(document: dict) -> str:
 
 
 # --------------------------------------------------------------------------- CSV
+
 
 def _csv_cell(text: str) -> str:
     """Text a spreadsheet shows as text, not runs as a formula (OWASP CSV injection)."""
@@ -237,10 +271,14 @@ def csv_table(document: dict) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["name", *steps, "total", "max_total"])
     for sub in subs:
-        writer.writerow([_csv_cell(sub["name"]),
-                         *(_num(sub["steps"][s]["score"]) if s in sub["steps"] else ""
-                           for s in steps),
-                         _num(sub["score"]), _num(sub["max_score"])])
+        writer.writerow(
+            [
+                _csv_cell(sub["name"]),
+                *(_num(sub["steps"][s]["score"]) if s in sub["steps"] else "" for s in steps),
+                _num(sub["score"]),
+                _num(sub["max_score"]),
+            ]
+        )
     return out.getvalue()
 
 
@@ -289,10 +327,18 @@ def classroom(document: dict, submission_index: int = 0) -> dict:
     statuses = {t["status"] for t in tests}
     if not tests or statuses == {"error"}:
         status = "error"
-        message = ("no hidden tests were run" if not tests else
-                   "no hidden test ran cleanly: " + _truncate(tests[0]["message"] or "", 500))
+        message = (
+            "no hidden tests were run"
+            if not tests
+            else "no hidden test ran cleanly: " + _truncate(tests[0]["message"] or "", 500)
+        )
     else:
         status = "pass" if statuses == {"pass"} else "fail"
         message = None
-    return {"version": 3, "status": status, "message": message,
-            "max_score": float(sub["max_score"]), "tests": tests}
+    return {
+        "version": 3,
+        "status": status,
+        "message": message,
+        "max_score": float(sub["max_score"]),
+        "tests": tests,
+    }

@@ -26,8 +26,10 @@ def digits():
 
 def figure(value, what: str) -> FigureData:
     if not isinstance(value, FigureData):
-        checks.fail(f"{what} should return the matplotlib Figure it drew, got "
-                    f"{checks.describe(value)}; hint: fig, ax = plt.subplots() ... return fig")
+        checks.fail(
+            f"{what} should return the matplotlib Figure it drew, got "
+            f"{checks.describe(value)}; hint: fig, ax = plt.subplots() ... return fig"
+        )
     return value
 
 
@@ -62,15 +64,19 @@ def plot_input(form: str, digits):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("form", ["tensor (784,)", "tensor (28, 28)", "ndarray (784,)",
-                                  "ndarray (28, 28) uint8"])
+@pytest.mark.parametrize(
+    "form", ["tensor (784,)", "tensor (28, 28)", "ndarray (784,)", "ndarray (28, 28) uint8"]
+)
 def test_plot_shows_the_digit(submission, digits, form):
     X, expected = plot_input(form, digits)
     fig = figure(submission.step01_plotting.plot(X, 7), f"plot(X, 7) for X a {form}")
     image = one_image(fig, "plot")
-    checks.close(image_array(image), expected.double(),
-                 f"the image plot shows for X a {form} (pixel k belongs in row k // 28, "
-                 "column k % 28: reshape(28, 28), no transpose)")
+    checks.close(
+        image_array(image),
+        expected.double(),
+        f"the image plot shows for X a {form} (pixel k belongs in row k // 28, "
+        "column k % 28: reshape(28, 28), no transpose)",
+    )
 
 
 @pytest.mark.points(1)
@@ -78,8 +84,10 @@ def test_plot_is_gray(submission, digits):
     fig = figure(submission.step01_plotting.plot(digits[0][0], 7), "plot(X, 7)")
     cmap = one_image(fig, "plot")["cmap"]
     if cmap not in GRAYS:
-        checks.fail(f'plot should show the digit in gray (imshow(..., cmap="gray")), '
-                    f"got the colormap {cmap!r}")
+        checks.fail(
+            f'plot should show the digit in gray (imshow(..., cmap="gray")), '
+            f"got the colormap {cmap!r}"
+        )
 
 
 @pytest.mark.points(1)
@@ -88,8 +96,10 @@ def test_plot_title_shows_the_label(submission, digits):
     i = int((y == 4).nonzero()[0])
     fig = figure(submission.step01_plotting.plot(X[i], y[i]), "plot(X, y)")
     if "4" not in " ".join(fig.titles):
-        checks.fail(f"plot(X, y) with the label y = 4 (a 0-d tensor) should show 4 in the title, "
-                    f"got the title(s) {fig.titles!r}")
+        checks.fail(
+            f"plot(X, y) with the label y = 4 (a 0-d tensor) should show 4 in the title, "
+            f"got the title(s) {fig.titles!r}"
+        )
 
 
 @pytest.mark.points(3)
@@ -98,13 +108,16 @@ def test_plot_title_shows_the_prediction(submission, digits):
     i = int((y == 3).nonzero()[0])
     for pred in (8, torch.tensor(6)):
         shown = int(pred)
-        fig = figure(submission.step01_plotting.plot(X[i], y[i], pred=pred),
-                     f"plot(X, y, pred={shown})")
+        fig = figure(
+            submission.step01_plotting.plot(X[i], y[i], pred=pred), f"plot(X, y, pred={shown})"
+        )
         counts = digit_counts(" ".join(fig.titles))
         if counts["3"] < 1 or counts[str(shown)] < 1:
-            checks.fail(f"plot(X, y, pred) with the label 3 and the prediction {shown} "
-                        f"(as {type(pred).__name__}) should show both in the title, got the "
-                        f"title(s) {fig.titles!r}")
+            checks.fail(
+                f"plot(X, y, pred) with the label 3 and the prediction {shown} "
+                f"(as {type(pred).__name__}) should show both in the title, got the "
+                f"title(s) {fig.titles!r}"
+            )
 
 
 # --- plot_probs ---------------------------------------------------------------------
@@ -115,8 +128,11 @@ def check_bars(fig: FigureData, theta: torch.Tensor, what: str) -> None:
     if len(bars) != 10:
         checks.fail(f"{what} should draw 10 bars (one per digit), found {len(bars)}")
     xs = torch.tensor([bar["x"] for bar in bars], dtype=torch.float64)
-    checks.close(xs, torch.arange(10, dtype=torch.float64),
-                 f"the bar positions of {what} (they should sit at x = 0, 1, ..., 9)")
+    checks.close(
+        xs,
+        torch.arange(10, dtype=torch.float64),
+        f"the bar positions of {what} (they should sit at x = 0, 1, ..., 9)",
+    )
     heights = torch.tensor([bar["height"] for bar in bars], dtype=torch.float64)
     checks.close(heights, theta.double(), f"the bar heights of {what} (the probabilities)")
 
@@ -150,28 +166,41 @@ def test_plot_grid_canvas_row_major(submission, digits, n, ncols):
     canvas = image_array(one_image(figure(fig, call), call))
     rows = -(-n // ncols)
     if tuple(canvas.shape) != (rows * 28, ncols * 28):
-        checks.fail(f"{call} should draw one canvas of shape {(rows * 28, ncols * 28)} "
-                    f"({rows} rows of {ncols} digits), got {tuple(canvas.shape)}")
-    blocks = torch.stack([
-        canvas[(i // ncols) * 28 : (i // ncols) * 28 + 28, (i % ncols) * 28 : (i % ncols) * 28 + 28]
-        for i in range(n)
-    ])
-    checks.close(blocks, images.reshape(n, 28, 28).double(),
-                 f"the digits on the canvas of {call} (digit i belongs in block row i // ncols, "
-                 "block column i % ncols: row-major order)")
+        checks.fail(
+            f"{call} should draw one canvas of shape {(rows * 28, ncols * 28)} "
+            f"({rows} rows of {ncols} digits), got {tuple(canvas.shape)}"
+        )
+    blocks = torch.stack(
+        [
+            canvas[
+                (i // ncols) * 28 : (i // ncols) * 28 + 28, (i % ncols) * 28 : (i % ncols) * 28 + 28
+            ]
+            for i in range(n)
+        ]
+    )
+    checks.close(
+        blocks,
+        images.reshape(n, 28, 28).double(),
+        f"the digits on the canvas of {call} (digit i belongs in block row i // ncols, "
+        "block column i % ncols: row-major order)",
+    )
 
 
 @pytest.mark.points(2)
 def test_plot_grid_shows_the_labels(submission, digits):
     X, y = digits
-    fig = figure(submission.step01_plotting.plot_grid(X[:12], labels=y[:12], ncols=6),
-                 "plot_grid(images, labels, ncols=6)")
+    fig = figure(
+        submission.step01_plotting.plot_grid(X[:12], labels=y[:12], ncols=6),
+        "plot_grid(images, labels, ncols=6)",
+    )
     one_image(fig, "plot_grid")
     shown, wanted = digit_counts(fig.all_text), digit_counts(" ".join(map(str, y[:12].tolist())))
     missing = wanted - shown
     if missing:
-        checks.fail("plot_grid(images, labels) should show every label (in the title or as text "
-                    f"on the digits); these labels are missing: {sorted(missing.elements())}")
+        checks.fail(
+            "plot_grid(images, labels) should show every label (in the title or as text "
+            f"on the digits); these labels are missing: {sorted(missing.elements())}"
+        )
 
 
 # --- no plt.show() ------------------------------------------------------------------
@@ -182,11 +211,19 @@ def test_never_calls_show(submission, digits):
     X, y = digits
     step = submission.step01_plotting
     one_image(figure(step.plot(X[0], y[0]), "plot(X, y)"), "plot")
-    check_bars(figure(step.plot_probs(torch.full((10,), 0.1)), "plot_probs(theta)"),
-               torch.full((10,), 0.1), "plot_probs(theta)")
+    check_bars(
+        figure(step.plot_probs(torch.full((10,), 0.1)), "plot_probs(theta)"),
+        torch.full((10,), 0.1),
+        "plot_probs(theta)",
+    )
     one_image(figure(step.plot_grid(X[:4], ncols=2), "plot_grid(images, ncols=2)"), "plot_grid")
     sources = checks.step_sources(submission)
     for name in ("plot", "plot_probs", "plot_grid"):
-        checks.without(sources, name, {"show"},
-                       "return the figure instead; a notebook shows a returned figure by itself",
-                       step=STEP, rule="plt.show()")
+        checks.without(
+            sources,
+            name,
+            {"show"},
+            "return the figure instead; a notebook shows a returned figure by itself",
+            step=STEP,
+            rule="plt.show()",
+        )

@@ -112,7 +112,12 @@ def test_logsumexp_matches_torch(submission, shape, scale):
 def test_logsumexp_without_library(submission):
     x = logits((3, 5), 2.0)
     out = checks.written_without(
-        submission, STEP, "logsumexp", (x,), {"logsumexp"}, "use the max trick",
+        submission,
+        STEP,
+        "logsumexp",
+        (x,),
+        {"logsumexp"},
+        "use the max trick",
         rule="torch.logsumexp",
     )
     checks.close(out, torch.logsumexp(x, -1, keepdim=True), "logsumexp")
@@ -132,7 +137,12 @@ def test_log_softmax_matches_torch(submission, shape, scale):
 def test_log_softmax_without_library(submission):
     x = logits((3, 5), 2.0)
     out = checks.written_without(
-        submission, STEP, "log_softmax", (x,), {"log_softmax"}, "compute x - logsumexp(x)",
+        submission,
+        STEP,
+        "log_softmax",
+        (x,),
+        {"log_softmax"},
+        "compute x - logsumexp(x)",
         rule="F.log_softmax",
     )
     checks.close(out, torch.log_softmax(x, -1), "log_softmax")

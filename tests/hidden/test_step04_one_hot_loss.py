@@ -32,8 +32,9 @@ def check_one_hot(out, y, num_classes, what):
     out = checks.tensor(out, what, shape=(len(y), num_classes))
     if out.dtype == torch.bool or out.is_complex():
         checks.fail(f"{what} should hold numbers (a float or integer dtype), got {out.dtype}")
-    checks.close(out, F.one_hot(y, num_classes), f"{what} (a single 1 per row, at the label)",
-                 rtol=0, atol=0)
+    checks.close(
+        out, F.one_hot(y, num_classes), f"{what} (a single 1 per row, at the label)", rtol=0, atol=0
+    )
 
 
 def gradient_of(submission, name, args, what):
@@ -41,8 +42,10 @@ def gradient_of(submission, name, args, what):
     loss, grads = submission.grad_of(STEP, name, args)
     checks.scalar(loss, what)
     if grads is None or grads[0] is None:
-        checks.fail(f"{what} is not connected to its input in autograd; "
-                    "build it from torch operations (no .item(), numpy or torch.tensor(...))")
+        checks.fail(
+            f"{what} is not connected to its input in autograd; "
+            "build it from torch operations (no .item(), numpy or torch.tensor(...))"
+        )
     return grads[0]
 
 
@@ -64,11 +67,16 @@ def test_one_hot_num_classes(submission, n, num_classes, seed):
 @given(n=batch, scale=scales, seed=seeds)
 def test_one_hot_loss_value(submission, n, scale, seed):
     x, y = data(n, 10, scale, seed)
-    loss = checks.scalar(submission.step04_one_hot_loss.one_hot_loss(x, y),
-                         f"one_hot_loss of a batch of {n}")
-    checks.close(loss, reference_one_hot_loss(x, y),
-                 "one_hot_loss (the mean over the batch of -log of the label's probability)",
-                 rtol=1e-6, atol=1e-9)
+    loss = checks.scalar(
+        submission.step04_one_hot_loss.one_hot_loss(x, y), f"one_hot_loss of a batch of {n}"
+    )
+    checks.close(
+        loss,
+        reference_one_hot_loss(x, y),
+        "one_hot_loss (the mean over the batch of -log of the label's probability)",
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(2)
@@ -87,10 +95,16 @@ def test_one_hot_loss_gradient(submission, n, scale, seed):
 def test_nll_value(submission, n, k, scale, normalized, seed):
     x, y = data(n, k, scale, seed)
     log_probs = torch.log_softmax(x, dim=-1) if normalized else x
-    loss = checks.scalar(submission.step04_one_hot_loss.nll(log_probs, y),
-                         f"nll of log_probs of shape {(n, k)}")
-    checks.close(loss, F.nll_loss(log_probs, y),
-                 "nll (minus the mean of one entry per row, at the label)", rtol=1e-9, atol=1e-12)
+    loss = checks.scalar(
+        submission.step04_one_hot_loss.nll(log_probs, y), f"nll of log_probs of shape {(n, k)}"
+    )
+    checks.close(
+        loss,
+        F.nll_loss(log_probs, y),
+        "nll (minus the mean of one entry per row, at the label)",
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
 
 @pytest.mark.points(2)
@@ -108,7 +122,13 @@ def test_nll_gradient(submission, n, k, seed):
 def test_nll_without_library(submission):
     x, y = data(7, 10, 1.0, 0)
     log_probs = torch.log_softmax(x, dim=-1)
-    loss = checks.written_without(submission, STEP, "nll", (log_probs, y), {"nll_loss"},
-                                  "pick one entry per row with log_probs[torch.arange(N), y]",
-                                  rule="F.nll_loss")
+    loss = checks.written_without(
+        submission,
+        STEP,
+        "nll",
+        (log_probs, y),
+        {"nll_loss"},
+        "pick one entry per row with log_probs[torch.arange(N), y]",
+        rule="F.nll_loss",
+    )
     checks.close(checks.scalar(loss, "nll"), F.nll_loss(log_probs, y), "nll")

@@ -40,8 +40,10 @@ def gradient_of(submission, name, args, what):
     loss, grads = submission.grad_of(STEP, name, args)
     checks.scalar(loss, what)
     if grads is None or grads[0] is None:
-        checks.fail(f"{what} is not connected to its input in autograd; "
-                    "build it from torch operations (no .item(), numpy or torch.tensor(...))")
+        checks.fail(
+            f"{what} is not connected to its input in autograd; "
+            "build it from torch operations (no .item(), numpy or torch.tensor(...))"
+        )
     return grads[0]
 
 
@@ -63,10 +65,17 @@ def reference_mnist_loss(predictions, targets):
 @given(shape=shapes, scale=scales, seed=seeds)
 def test_cross_entropy_value(submission, shape, scale, seed):
     x, y = data(shape, scale, seed)
-    loss = checks.scalar(submission.step05_cross_entropy.cross_entropy(x, y),
-                         f"cross_entropy of logits of shape {shape}")
-    checks.close(loss, F.cross_entropy(x, y), "cross_entropy (the mean of logsumexp(row) - "
-                 "row[label])", rtol=1e-7, atol=1e-9)
+    loss = checks.scalar(
+        submission.step05_cross_entropy.cross_entropy(x, y),
+        f"cross_entropy of logits of shape {shape}",
+    )
+    checks.close(
+        loss,
+        F.cross_entropy(x, y),
+        "cross_entropy (the mean of logsumexp(row) - row[label])",
+        rtol=1e-7,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(2)
@@ -75,18 +84,32 @@ def test_cross_entropy_gradient(submission, shape, scale, seed):
     x, y = data(shape, scale, seed)
     x.requires_grad_()
     grad = gradient_of(submission, "cross_entropy", (x, y), "cross_entropy")
-    checks.close(grad, reference_gradient(F.cross_entropy, x, y), "the gradient of cross_entropy",
-                 rtol=1e-6, atol=1e-9)
+    checks.close(
+        grad,
+        reference_gradient(F.cross_entropy, x, y),
+        "the gradient of cross_entropy",
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("magnitude", [1e3, 1e4])
 def test_cross_entropy_huge_logits(submission, magnitude):
-    x = torch.tensor([[magnitude, 0.0, -magnitude], [0.0, magnitude, magnitude],
-                      [-magnitude, 0.5 * magnitude, 0.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    x = torch.tensor(
+        [
+            [magnitude, 0.0, -magnitude],
+            [0.0, magnitude, magnitude],
+            [-magnitude, 0.5 * magnitude, 0.0],
+            [1.0, 2.0, 3.0],
+        ],
+        requires_grad=True,
+    )
     y = torch.tensor([2, 0, 0, 1])
-    what = (f"cross_entropy of float32 logits of magnitude {magnitude:g} (compute "
-            "logsumexp(row) - row[label], never -log of a probability that underflows to 0)")
+    what = (
+        f"cross_entropy of float32 logits of magnitude {magnitude:g} (compute "
+        "logsumexp(row) - row[label], never -log of a probability that underflows to 0)"
+    )
     loss, grads = submission.grad_of(STEP, "cross_entropy", (x, y))
     loss = checks.scalar(loss, what)
     # float32 holds logits near 1e4 only to about 1e-3, hence the tolerances.
@@ -94,17 +117,26 @@ def test_cross_entropy_huge_logits(submission, magnitude):
     if grads is None or grads[0] is None:
         checks.fail(f"{what} is not connected to the logits in autograd")
     grad = checks.tensor(grads[0], f"the gradient of {what}", shape=(4, 3))
-    checks.close(grad, reference_gradient(F.cross_entropy, x.double(), y),
-                 f"the gradient of cross_entropy at magnitude {magnitude:g}", atol=1e-4)
+    checks.close(
+        grad,
+        reference_gradient(F.cross_entropy, x.double(), y),
+        f"the gradient of cross_entropy at magnitude {magnitude:g}",
+        atol=1e-4,
+    )
 
 
 @pytest.mark.points(1)
 def test_cross_entropy_without_library(submission):
     x, y = data((6, 10), 1.0, 0)
-    loss = checks.written_without(submission, STEP, "cross_entropy", (x, y),
-                                  {"cross_entropy", "nll_loss", "log_softmax"},
-                                  "compute logsumexp(row) - row[label] with integer-array "
-                                  "indexing", rule="F.cross_entropy, F.nll_loss, F.log_softmax")
+    loss = checks.written_without(
+        submission,
+        STEP,
+        "cross_entropy",
+        (x, y),
+        {"cross_entropy", "nll_loss", "log_softmax"},
+        "compute logsumexp(row) - row[label] with integer-array indexing",
+        rule="F.cross_entropy, F.nll_loss, F.log_softmax",
+    )
     checks.close(checks.scalar(loss, "cross_entropy"), F.cross_entropy(x, y), "cross_entropy")
 
 
@@ -115,11 +147,17 @@ def test_cross_entropy_without_library(submission):
 @given(n=st.integers(1, 32), seed=seeds)
 def test_binary_cross_entropy_value(submission, n, seed):
     p, y = probs_and_targets(n, seed)
-    loss = checks.scalar(submission.step05_cross_entropy.binary_cross_entropy(p, y),
-                         f"binary_cross_entropy of {n} probabilities")
-    checks.close(loss, F.binary_cross_entropy(p, y),
-                 "binary_cross_entropy (the mean of -(y log p + (1 - y) log(1 - p)))",
-                 rtol=1e-7, atol=1e-9)
+    loss = checks.scalar(
+        submission.step05_cross_entropy.binary_cross_entropy(p, y),
+        f"binary_cross_entropy of {n} probabilities",
+    )
+    checks.close(
+        loss,
+        F.binary_cross_entropy(p, y),
+        "binary_cross_entropy (the mean of -(y log p + (1 - y) log(1 - p)))",
+        rtol=1e-7,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(1)
@@ -128,8 +166,13 @@ def test_binary_cross_entropy_gradient(submission, n, seed):
     p, y = probs_and_targets(n, seed)
     p.requires_grad_()
     grad = gradient_of(submission, "binary_cross_entropy", (p, y), "binary_cross_entropy")
-    checks.close(grad, reference_gradient(F.binary_cross_entropy, p, y),
-                 "the gradient of binary_cross_entropy", rtol=1e-6, atol=1e-9)
+    checks.close(
+        grad,
+        reference_gradient(F.binary_cross_entropy, p, y),
+        "the gradient of binary_cross_entropy",
+        rtol=1e-6,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(2)
@@ -137,11 +180,14 @@ def test_binary_cross_entropy_gradient(submission, n, seed):
 def test_binary_cross_entropy_exact_zeros_and_ones(submission, n, seed):
     p, y = probs_and_targets(n, seed, exact=0.5)
     p[0], y[0] = 0.0, 1.0  # always at least one log(0) without clamping
-    what = ("binary_cross_entropy of probabilities with exact 0s and 1s (clamp p into "
-            "[eps, 1 - eps] before the logs)")
+    what = (
+        "binary_cross_entropy of probabilities with exact 0s and 1s (clamp p into "
+        "[eps, 1 - eps] before the logs)"
+    )
     loss = checks.scalar(submission.step05_cross_entropy.binary_cross_entropy(p, y), what)
-    checks.close(loss, F.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), y), what,
-                 rtol=1e-7, atol=1e-9)
+    checks.close(
+        loss, F.binary_cross_entropy(p.clamp(1e-7, 1 - 1e-7), y), what, rtol=1e-7, atol=1e-9
+    )
 
 
 @pytest.mark.points(1)
@@ -151,8 +197,13 @@ def test_binary_cross_entropy_float32_saturated(submission):
     what = "binary_cross_entropy of float32 probabilities with exact 0s and 1s"
     loss = checks.scalar(submission.step05_cross_entropy.binary_cross_entropy(p, y), what)
     # float32 rounds 1 - 1e-7, so allow the difference that rounding makes.
-    checks.close(loss, F.binary_cross_entropy(p.double().clamp(1e-7, 1 - 1e-7), y.double()), what,
-                 rtol=0.02, atol=1e-6)
+    checks.close(
+        loss,
+        F.binary_cross_entropy(p.double().clamp(1e-7, 1 - 1e-7), y.double()),
+        what,
+        rtol=0.02,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.points(1)
@@ -162,16 +213,20 @@ def test_binary_cross_entropy_eps(submission, eps):
     y = torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0, 1.0], dtype=torch.float64)
     what = f"binary_cross_entropy(p, y, eps={eps:g}) (clamp p into [eps, 1 - eps])"
     loss = checks.scalar(submission.step05_cross_entropy.binary_cross_entropy(p, y, eps=eps), what)
-    checks.close(loss, F.binary_cross_entropy(p.clamp(eps, 1 - eps), y), what,
-                 rtol=1e-7, atol=1e-9)
+    checks.close(loss, F.binary_cross_entropy(p.clamp(eps, 1 - eps), y), what, rtol=1e-7, atol=1e-9)
 
 
 # --- mnist_loss ------------------------------------------------------------------------------
 
 
 @pytest.mark.points(2)
-@given(n=st.integers(1, 32), column=st.booleans(), int_targets=st.booleans(),
-       scale=st.sampled_from([0.5, 3.0, 20.0]), seed=seeds)
+@given(
+    n=st.integers(1, 32),
+    column=st.booleans(),
+    int_targets=st.booleans(),
+    scale=st.sampled_from([0.5, 3.0, 20.0]),
+    seed=seeds,
+)
 def test_mnist_loss_value(submission, n, column, int_targets, scale, seed):
     g = torch.Generator().manual_seed(seed)
     shape = (n, 1) if column else (n,)
@@ -181,9 +236,13 @@ def test_mnist_loss_value(submission, n, column, int_targets, scale, seed):
         targets = targets.double()
     what = f"mnist_loss of predictions and targets of shape {shape}"
     loss = checks.scalar(submission.step05_cross_entropy.mnist_loss(predictions, targets), what)
-    checks.close(loss, reference_mnist_loss(predictions, targets),
-                 "mnist_loss (1 - sigmoid where the target is 1, sigmoid elsewhere, averaged)",
-                 rtol=1e-7, atol=1e-9)
+    checks.close(
+        loss,
+        reference_mnist_loss(predictions, targets),
+        "mnist_loss (1 - sigmoid where the target is 1, sigmoid elsewhere, averaged)",
+        rtol=1e-7,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(1)
@@ -192,5 +251,10 @@ def test_mnist_loss_gradient(submission):
     predictions = (torch.randn(12, 1, generator=g, dtype=torch.float64) * 2).requires_grad_()
     targets = torch.randint(0, 2, (12, 1), generator=g).double()
     grad = gradient_of(submission, "mnist_loss", (predictions, targets), "mnist_loss")
-    checks.close(grad, reference_gradient(reference_mnist_loss, predictions, targets),
-                 "the gradient of mnist_loss", rtol=1e-7, atol=1e-9)
+    checks.close(
+        grad,
+        reference_gradient(reference_mnist_loss, predictions, targets),
+        "the gradient of mnist_loss",
+        rtol=1e-7,
+        atol=1e-9,
+    )

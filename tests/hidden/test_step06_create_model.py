@@ -29,8 +29,10 @@ def linear_layers(module, what):
     for prefix, group in groups.items():
         w, b = group.get("weight"), group.get("bias")
         if set(group) != {"weight", "bias"} or w.dim() != 2 or b.dim() != 1:
-            checks.fail(f"{what}: expected only nn.Linear layers (a 2-D weight and a 1-D bias "
-                        f"each), found the parameters {sorted(group)} under {prefix!r}")
+            checks.fail(
+                f"{what}: expected only nn.Linear layers (a 2-D weight and a 1-D bias "
+                f"each), found the parameters {sorted(group)} under {prefix!r}"
+            )
         layers.append((w, b))
     return layers
 
@@ -40,9 +42,11 @@ def pick(layers, weight_shape, what):
     found = [(w, b) for w, b in layers if tuple(w.shape) == weight_shape]
     if len(found) != 1:
         shapes = [tuple(w.shape) for w, _ in layers]
-        checks.fail(f"{what}: expected exactly one Linear layer with a weight of shape "
-                    f"{weight_shape}; the registered weights have shapes {shapes} (a layer that "
-                    "is missing here is not registered, or has the wrong size)")
+        checks.fail(
+            f"{what}: expected exactly one Linear layer with a weight of shape "
+            f"{weight_shape}; the registered weights have shapes {shapes} (a layer that "
+            "is missing here is not registered, or has the wrong size)"
+        )
     return found[0]
 
 
@@ -70,9 +74,11 @@ def test_create_model_shapes(submission, N, B):
     model = submission.step06_create_model.create_model(N)
     shapes = [tuple(p.shape) for p in model.parameters()]
     if shapes != [(N, 784), (N,), (10, N), (10,)]:
-        checks.fail(f"create_model({N}) should have the parameters of Linear(784, {N}) and "
-                    f"Linear({N}, 10), in that order: shapes [({N}, 784), ({N},), (10, {N}), "
-                    f"(10,)]; got {shapes}")
+        checks.fail(
+            f"create_model({N}) should have the parameters of Linear(784, {N}) and "
+            f"Linear({N}, 10), in that order: shapes [({N}, 784), ({N},), (10, {N}), "
+            f"(10,)]; got {shapes}"
+        )
     out = model(inputs(B, 784))
     checks.tensor(out, f"create_model({N}) applied to a (B={B}, 784) batch", shape=(B, 10))
 
@@ -86,15 +92,22 @@ def test_create_model_is_sequential_linear_relu_linear(submission):
     shapes = [tuple(v.shape) for _, v in kit_models.state_tensors(state, "create_model(32)")]
     expected = [(32, 784), (32,), (10, 32), (10,)]
     if shapes != expected:
-        checks.fail("create_model(32) should be nn.Sequential(nn.Linear(784, 32), nn.ReLU(), "
-                    "nn.Linear(32, 10)), whose state_dict holds tensors of shapes "
-                    f"{expected} in that order; got {shapes}")
+        checks.fail(
+            "create_model(32) should be nn.Sequential(nn.Linear(784, 32), nn.ReLU(), "
+            "nn.Linear(32, 10)), whose state_dict holds tensors of shapes "
+            f"{expected} in that order; got {shapes}"
+        )
     kit = kit_mlp(model, 784, 32, 10, "create_model(32)")
     x = inputs(8, 784, seed=3)
     out = checks.tensor(model(x), "create_model(32)(x)", shape=(8, 10))
     with torch.no_grad():
-        checks.close(out, kit(x.double()), "create_model(32)(x) versus Linear(784, 32), ReLU, "
-                     "Linear(32, 10) with its own weights", rtol=1e-4, atol=1e-5)
+        checks.close(
+            out,
+            kit(x.double()),
+            "create_model(32)(x) versus Linear(784, 32), ReLU, Linear(32, 10) with its own weights",
+            rtol=1e-4,
+            atol=1e-5,
+        )
 
 
 @pytest.mark.points(3)
@@ -106,8 +119,14 @@ def test_create_model_forward_is_linear_relu_linear(submission, N, B):
     out = checks.tensor(model(x), f"create_model({N})(x)", shape=(B, 10))
     with torch.no_grad():
         expected = kit(x.double())
-    checks.close(out, expected, f"create_model({N})(x), which should be Linear, ReLU, Linear "
-                 "(negative hidden values set to 0)", rtol=1e-4, atol=1e-5)
+    checks.close(
+        out,
+        expected,
+        f"create_model({N})(x), which should be Linear, ReLU, Linear "
+        "(negative hidden values set to 0)",
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 @pytest.mark.points(2)
@@ -118,8 +137,10 @@ def test_create_model_is_not_linear(submission):
     with torch.no_grad():
         gap = (model(a + b) - model(a) - model(b) + model(zero)).abs().max().item()
     if not gap > 1e-3:
-        checks.fail("create_model gives a linear map (f(a + b) = f(a) + f(b) - f(0)): two Linear "
-                    "layers without a ReLU between them collapse into one Linear layer")
+        checks.fail(
+            "create_model gives a linear map (f(a + b) = f(a) + f(b) - f(0)): two Linear "
+            "layers without a ReLU between them collapse into one Linear layer"
+        )
 
 
 # --- Model --------------------------------------------------------------------------
@@ -130,18 +151,23 @@ def test_model_registers_four_parameters(submission):
     model = submission.step06_create_model.Model(12, 7, 5)
     params = list(model.parameters())
     if len(params) != 4:
-        checks.fail(f"Model(12, 7, 5).parameters() should yield 4 tensors (two weights, two "
-                    f"biases), got {len(params)}: store each layer as an attribute of self "
-                    "(after super().__init__()) so that nn.Module registers it")
+        checks.fail(
+            f"Model(12, 7, 5).parameters() should yield 4 tensors (two weights, two "
+            f"biases), got {len(params)}: store each layer as an attribute of self "
+            "(after super().__init__()) so that nn.Module registers it"
+        )
     shapes = sorted(tuple(p.shape) for p in params)
     if shapes != sorted([(7, 12), (7,), (5, 7), (5,)]):
-        checks.fail(f"Model(12, 7, 5) should hold Linear(12, 7) and Linear(7, 5); its "
-                    f"parameters have shapes {shapes}")
+        checks.fail(
+            f"Model(12, 7, 5) should hold Linear(12, 7) and Linear(7, 5); its "
+            f"parameters have shapes {shapes}"
+        )
 
 
 @pytest.mark.points(3)
-@given(n_in=st.integers(2, 8), nh=st.integers(9, 16), n_out=st.integers(17, 20),
-       B=st.integers(1, 8))
+@given(
+    n_in=st.integers(2, 8), nh=st.integers(9, 16), n_out=st.integers(17, 20), B=st.integers(1, 8)
+)
 def test_model_forward(submission, n_in, nh, n_out, B):
     model = submission.step06_create_model.Model(n_in, nh, n_out)
     what = f"Model({n_in}, {nh}, {n_out})"
@@ -150,8 +176,9 @@ def test_model_forward(submission, n_in, nh, n_out, B):
     out = checks.tensor(model(x), f"{what}(x) for x of shape ({B}, {n_in})", shape=(B, n_out))
     with torch.no_grad():
         expected = kit(x.double())
-    checks.close(out, expected, f"{what}(x), which should be Linear, ReLU, Linear",
-                 rtol=1e-4, atol=1e-5)
+    checks.close(
+        out, expected, f"{what}(x), which should be Linear, ReLU, Linear", rtol=1e-4, atol=1e-5
+    )
 
 
 # --- ClassifierNet ------------------------------------------------------------------
@@ -164,24 +191,30 @@ def test_classifiernet_registers_every_layer(submission, n_layers):
     params = list(net.parameters())
     expected = 2 * (n_layers + 1)
     if len(params) != expected:
-        checks.fail(f"ClassifierNet(6, 3, {n_layers}, 5, nn.ReLU(), None).parameters() should "
-                    f"yield {expected} tensors ({n_layers} hidden layers and the output layer, a "
-                    f"weight and a bias each), got {len(params)}: keep the hidden layers in an "
-                    "nn.ModuleList, a plain Python list hides them from parameters()")
+        checks.fail(
+            f"ClassifierNet(6, 3, {n_layers}, 5, nn.ReLU(), None).parameters() should "
+            f"yield {expected} tensors ({n_layers} hidden layers and the output layer, a "
+            f"weight and a bias each), got {len(params)}: keep the hidden layers in an "
+            "nn.ModuleList, a plain Python list hides them from parameters()"
+        )
     shapes = sorted(tuple(p.shape) for p in params)
     want = sorted([(5, 6), (5,)] + [(5, 5), (5,)] * (n_layers - 1) + [(3, 5), (3,)])
     if shapes != want:
-        checks.fail(f"ClassifierNet(6, 3, {n_layers}, 5, ...) has parameters of shapes "
-                    f"{shapes}; the first hidden layer maps 6 to 5, the other hidden layers 5 to "
-                    "5, the output layer 5 to 3")
+        checks.fail(
+            f"ClassifierNet(6, 3, {n_layers}, 5, ...) has parameters of shapes "
+            f"{shapes}; the first hidden layer maps 6 to 5, the other hidden layers 5 to "
+            "5, the output layer 5 to 3"
+        )
 
 
 def classifier_reference(net, x, n_in, n_out, n_layers, width, act):
     what = f"ClassifierNet({n_in}, {n_out}, {n_layers}, {width}, ...)"
     layers = linear_layers(net, what)
     if len(layers) != n_layers + 1:
-        checks.fail(f"{what} should register {n_layers + 1} Linear layers, found {len(layers)} "
-                    "(keep the hidden layers in an nn.ModuleList)")
+        checks.fail(
+            f"{what} should register {n_layers + 1} Linear layers, found {len(layers)} "
+            "(keep the hidden layers in an nn.ModuleList)"
+        )
     first = pick(layers, (width, n_in), what)
     middle = [(w, b) for w, b in layers if tuple(w.shape) == (width, width)]
     last = pick(layers, (n_out, width), what)
@@ -197,23 +230,40 @@ def test_classifiernet_forward_without_output_activation(submission, n_layers, a
     module, fn = ACTIVATIONS[act]
     net = submission.step06_create_model.ClassifierNet(7, 4, n_layers, 9, module(), None)
     x = 2 * inputs(B, 7, seed=B)
-    out = checks.tensor(net(x), f"ClassifierNet(7, 4, {n_layers}, 9, nn.{module.__name__}(), "
-                        f"None) on a ({B}, 7) batch", shape=(B, 4))
+    out = checks.tensor(
+        net(x),
+        f"ClassifierNet(7, 4, {n_layers}, 9, nn.{module.__name__}(), None) on a ({B}, 7) batch",
+        shape=(B, 4),
+    )
     expected = classifier_reference(net, x, 7, 4, n_layers, 9, fn)
-    checks.close(out, expected, f"ClassifierNet with {n_layers} hidden layer(s), activation "
-                 f"{act} after each, and output_activation=None (raw outputs)",
-                 rtol=1e-4, atol=1e-5)
+    checks.close(
+        out,
+        expected,
+        f"ClassifierNet with {n_layers} hidden layer(s), activation "
+        f"{act} after each, and output_activation=None (raw outputs)",
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])
 def test_classifiernet_output_activation(submission, output):
-    module, fn = {"sigmoid": (nn.Sigmoid(), torch.sigmoid),
-                  "softmax": (nn.Softmax(dim=1), lambda z: torch.softmax(z, dim=1))}[output]
+    module, fn = {
+        "sigmoid": (nn.Sigmoid(), torch.sigmoid),
+        "softmax": (nn.Softmax(dim=1), lambda z: torch.softmax(z, dim=1)),
+    }[output]
     net = submission.step06_create_model.ClassifierNet(7, 4, 2, 9, nn.Tanh(), module)
     x = 3 * inputs(6, 7)
-    out = checks.tensor(net(x), f"ClassifierNet(7, 4, 2, 9, nn.Tanh(), {output}) on a (6, 7) "
-                        "batch", shape=(6, 4))
+    out = checks.tensor(
+        net(x), f"ClassifierNet(7, 4, 2, 9, nn.Tanh(), {output}) on a (6, 7) batch", shape=(6, 4)
+    )
     expected = fn(classifier_reference(net, x, 7, 4, 2, 9, torch.tanh))
-    checks.close(out, expected, f"ClassifierNet's output with output_activation={output} "
-                 "(applied once, after the output layer)", rtol=1e-4, atol=1e-5)
+    checks.close(
+        out,
+        expected,
+        f"ClassifierNet's output with output_activation={output} "
+        "(applied once, after the output layer)",
+        rtol=1e-4,
+        atol=1e-5,
+    )

@@ -27,11 +27,18 @@ def logits_and_labels(n, k, seed):
 @given(n=st.integers(1, 60), k=st.integers(2, 10), seed=st.integers(0, 1000))
 def test_accuracy_matches_the_fraction_correct(submission, n, k, seed):
     logits, y = logits_and_labels(n, k, seed)
-    acc = checks.python_float(submission.step08_accuracy.accuracy(logits, y),
-                              f"accuracy of ({n}, {k}) logits", low=0.0, high=1.0)
+    acc = checks.python_float(
+        submission.step08_accuracy.accuracy(logits, y),
+        f"accuracy of ({n}, {k}) logits",
+        low=0.0,
+        high=1.0,
+    )
     expected = (logits.argmax(dim=1) == y).double().mean()
-    checks.close(torch.tensor(acc), expected, f"accuracy of ({n}, {k}) logits (the fraction of "
-                 "rows whose argmax is the label)")
+    checks.close(
+        torch.tensor(acc),
+        expected,
+        f"accuracy of ({n}, {k}) logits (the fraction of rows whose argmax is the label)",
+    )
 
 
 @pytest.mark.points(2)
@@ -41,11 +48,14 @@ def test_accuracy_is_a_fraction_not_a_count(submission):
     wrong = (right + 1) % 10
     half = torch.where(torch.arange(30) < 15, right, wrong)
     for y, expected in ((right, 1.0), (wrong, 0.0), (half, 0.5)):
-        acc = checks.python_float(submission.step08_accuracy.accuracy(logits, y),
-                                  "accuracy", low=0.0, high=1.0)
+        acc = checks.python_float(
+            submission.step08_accuracy.accuracy(logits, y), "accuracy", low=0.0, high=1.0
+        )
         if abs(acc - expected) > 1e-9:
-            checks.fail(f"accuracy of 30 predictions with {round(expected * 30)} right should "
-                        f"be {expected}, got {acc}: divide the count by the number of rows")
+            checks.fail(
+                f"accuracy of 30 predictions with {round(expected * 30)} right should "
+                f"be {expected}, got {acc}: divide the count by the number of rows"
+            )
 
 
 # --- predict ----------------------------------------------------------------------------
@@ -71,13 +81,18 @@ def test_predict_uses_eval_mode(submission):
     X = torch.randn(200, 12)
     expected = eval_labels(model, X)
     model.train()
-    out = checks.tensor(submission.step08_accuracy.predict(model, X),
-                        "predict(model, X) for X of shape (200, 12)", shape=(200,),
-                        dtype=torch.int64)
+    out = checks.tensor(
+        submission.step08_accuracy.predict(model, X),
+        "predict(model, X) for X of shape (200, 12)",
+        shape=(200,),
+        dtype=torch.int64,
+    )
     wrong = (out.cpu() != expected).sum().item()
     if wrong:
-        checks.fail(f"predict disagrees with the model's eval-mode argmax on {wrong} of 200 rows: "
-                    "call model.eval() first, so Dropout stops dropping units at random")
+        checks.fail(
+            f"predict disagrees with the model's eval-mode argmax on {wrong} of 200 rows: "
+            "call model.eval() first, so Dropout stops dropping units at random"
+        )
 
 
 @pytest.mark.points(1)
@@ -87,14 +102,20 @@ def test_predict_restores_the_mode(submission, mode):
     X = torch.randn(50, 12)
     expected = eval_labels(model, X)
     model.train(mode == "train")
-    out = checks.tensor(submission.step08_accuracy.predict(model, X), "predict(model, X)",
-                        shape=(50,), dtype=torch.int64)
+    out = checks.tensor(
+        submission.step08_accuracy.predict(model, X),
+        "predict(model, X)",
+        shape=(50,),
+        dtype=torch.int64,
+    )
     if not torch.equal(out.cpu(), expected):
         checks.fail("predict should return the eval-mode argmax of the model's output")
     if model.training != (mode == "train"):
-        checks.fail(f"the model was in {mode} mode before predict and in "
-                    f"{'train' if model.training else 'eval'} mode after it: remember "
-                    "model.training and restore it with model.train(was_training)")
+        checks.fail(
+            f"the model was in {mode} mode before predict and in "
+            f"{'train' if model.training else 'eval'} mode after it: remember "
+            "model.training and restore it with model.train(was_training)"
+        )
 
 
 @pytest.mark.points(1)
@@ -103,19 +124,26 @@ def test_predict_in_batches(submission, batch_size):
     # BatchNorm without running statistics normalizes with the statistics of the batch it
     # sees, in eval mode too: the labels show which rows went through the model together.
     torch.manual_seed(5)
-    model = nn.Sequential(nn.BatchNorm1d(6, affine=False, track_running_stats=False),
-                          nn.Linear(6, 10))
+    model = nn.Sequential(
+        nn.BatchNorm1d(6, affine=False, track_running_stats=False), nn.Linear(6, 10)
+    )
     X = 3 * torch.randn(23, 6) + 1
     with torch.no_grad():
-        expected = torch.cat([model(X[i : i + batch_size]).argmax(dim=1)
-                              for i in range(0, 23, batch_size)])
-    out = checks.tensor(submission.step08_accuracy.predict(model, X, batch_size=batch_size),
-                        f"predict(model, X, batch_size={batch_size}) for 23 rows", shape=(23,),
-                        dtype=torch.int64)
+        expected = torch.cat(
+            [model(X[i : i + batch_size]).argmax(dim=1) for i in range(0, 23, batch_size)]
+        )
+    out = checks.tensor(
+        submission.step08_accuracy.predict(model, X, batch_size=batch_size),
+        f"predict(model, X, batch_size={batch_size}) for 23 rows",
+        shape=(23,),
+        dtype=torch.int64,
+    )
     if not torch.equal(out.cpu(), expected):
-        checks.fail(f"predict(model, X, batch_size={batch_size}) should pass X through the model "
-                    f"in consecutive batches of {batch_size} rows (X[start:start + batch_size]), "
-                    "the last one shorter")
+        checks.fail(
+            f"predict(model, X, batch_size={batch_size}) should pass X through the model "
+            f"in consecutive batches of {batch_size} rows (X[start:start + batch_size]), "
+            "the last one shorter"
+        )
 
 
 @pytest.mark.points(1)
@@ -133,9 +161,11 @@ def test_predict_without_gradients(submission):
     if not layers:
         checks.fail("predict(model, X) never ran the model's Linear layers")
     if any(grad for _, grad in layers):
-        checks.fail("predict should run the model inside `with torch.no_grad():` (or "
-                    "torch.inference_mode()): nothing is differentiated, so autograd need not "
-                    "record the forward pass (it recorded it here)")
+        checks.fail(
+            "predict should run the model inside `with torch.no_grad():` (or "
+            "torch.inference_mode()): nothing is differentiated, so autograd need not "
+            "record the forward pass (it recorded it here)"
+        )
 
 
 # --- the mean-image baseline --------------------------------------------------------------
@@ -153,8 +183,11 @@ def random_digits(n, seed):
 @given(n=st.integers(10, 80), seed=st.integers(0, 1000))
 def test_class_mean_images(submission, n, seed):
     X, y = random_digits(n, seed)
-    out = checks.tensor(submission.step08_accuracy.class_mean_images(X, y),
-                        f"class_mean_images of {n} images", shape=(10, 784))
+    out = checks.tensor(
+        submission.step08_accuracy.class_mean_images(X, y),
+        f"class_mean_images of {n} images",
+        shape=(10, 784),
+    )
     expected = torch.stack([X[y == k].mean(dim=0) for k in range(10)])
     checks.close(out, expected, "class_mean_images (row k: the mean of the images labelled k)")
 
@@ -165,15 +198,22 @@ def test_mean_image_predict(submission, n, scale, seed):
     g = torch.Generator().manual_seed(seed)
     means = torch.randn(10, 784, generator=g, dtype=torch.float64)
     X = means[torch.randint(0, 10, (n,), generator=g)] + scale * torch.randn(
-        n, 784, generator=g, dtype=torch.float64)
-    out = checks.tensor(submission.step08_accuracy.mean_image_predict(means, X),
-                        f"mean_image_predict for {n} images", shape=(n,), dtype=torch.int64)
+        n, 784, generator=g, dtype=torch.float64
+    )
+    out = checks.tensor(
+        submission.step08_accuracy.mean_image_predict(means, X),
+        f"mean_image_predict for {n} images",
+        shape=(n,),
+        dtype=torch.int64,
+    )
     expected = torch.cdist(X, means).argmin(dim=1)
     wrong = (out != expected).sum().item()
     if wrong:
-        checks.fail(f"mean_image_predict picked a class whose mean image is not the nearest for "
-                    f"{wrong} of {n} images (use the squared distance summed over the 784 pixels, "
-                    "then argmin over the 10 classes)")
+        checks.fail(
+            f"mean_image_predict picked a class whose mean image is not the nearest for "
+            f"{wrong} of {n} images (use the squared distance summed over the 784 pixels, "
+            "then argmin over the 10 classes)"
+        )
 
 
 def torch_call_count(submission, means, X):
@@ -198,29 +238,42 @@ def test_mean_image_predict_by_broadcasting(submission):
     if not torch.equal(out, torch.arange(10).repeat(30)):
         checks.fail("mean_image_predict should give each image the class of the nearest mean")
     if many - few >= 145:
-        checks.fail(f"mean_image_predict made {few} torch calls for 10 images and {many} for "
-                    "300: it should work without a Python loop over the images: "
-                    "X[:, None, :] - means[None, :, :] has shape (N, 10, 784) and holds every "
-                    "difference at once")
+        checks.fail(
+            f"mean_image_predict made {few} torch calls for 10 images and {many} for "
+            "300: it should work without a Python loop over the images: "
+            "X[:, None, :] - means[None, :, :] has shape (N, 10, 784) and holds every "
+            "difference at once"
+        )
 
 
 @pytest.mark.points(2)
 @pytest.mark.timeout(30)
 def test_mean_image_baseline_on_mnist(submission):
     X, y = mnist.tensors("train")
-    means = checks.tensor(submission.step08_accuracy.class_mean_images(X, y),
-                          "class_mean_images of the training set", shape=(10, 784))
+    means = checks.tensor(
+        submission.step08_accuracy.class_mean_images(X, y),
+        "class_mean_images of the training set",
+        shape=(10, 784),
+    )
     X_test, y_test = mnist.tensors("test")
     predict = submission.step08_accuracy.mean_image_predict
-    labels = torch.cat([
-        checks.tensor(predict(means, X_test[i : i + 2000]), "mean_image_predict of 2000 test "
-                      "images", shape=(2000,), dtype=torch.int64)
-        for i in range(0, 10000, 2000)
-    ])
+    labels = torch.cat(
+        [
+            checks.tensor(
+                predict(means, X_test[i : i + 2000]),
+                "mean_image_predict of 2000 test images",
+                shape=(2000,),
+                dtype=torch.int64,
+            )
+            for i in range(0, 10000, 2000)
+        ]
+    )
     acc = (labels == y_test).double().mean().item()
     if not 0.80 <= acc <= 0.84:
-        checks.fail(f"the mean-image baseline (means of the training set, nearest mean for each "
-                    f"test image) reached {acc:.3f} on the MNIST test set; it should be about 0.82")
+        checks.fail(
+            f"the mean-image baseline (means of the training set, nearest mean for each "
+            f"test image) reached {acc:.3f} on the MNIST test set; it should be about 0.82"
+        )
 
 
 # --- the standard error ---------------------------------------------------------------------
@@ -229,8 +282,12 @@ def test_mean_image_baseline_on_mnist(submission):
 @pytest.mark.points(2)
 @given(acc=st.floats(0.0, 1.0), n=st.integers(1, 100000))
 def test_accuracy_stderr(submission, acc, n):
-    out = checks.python_float(submission.step08_accuracy.accuracy_stderr(acc, n),
-                              f"accuracy_stderr({acc}, {n})", low=0.0, high=0.5)
+    out = checks.python_float(
+        submission.step08_accuracy.accuracy_stderr(acc, n),
+        f"accuracy_stderr({acc}, {n})",
+        low=0.0,
+        high=0.5,
+    )
     expected = math.sqrt(acc * (1 - acc) / n)
     if not math.isclose(out, expected, rel_tol=1e-9, abs_tol=1e-12):
         checks.fail(f"accuracy_stderr({acc}, {n}) should be sqrt(acc * (1 - acc) / n), got {out}")

@@ -34,11 +34,13 @@ def unit_images(collection, n):
 
 def loss_list(value, epochs, what):
     if not isinstance(value, list):
-        checks.fail(f"{what} should return a list of per-epoch losses, "
-                    f"got {checks.describe(value)}")
+        checks.fail(
+            f"{what} should return a list of per-epoch losses, got {checks.describe(value)}"
+        )
     if len(value) != epochs:
-        checks.fail(f"{what} with epochs={epochs} returned {len(value)} losses; "
-                    "expected one per epoch")
+        checks.fail(
+            f"{what} with epochs={epochs} returned {len(value)} losses; expected one per epoch"
+        )
     value = [float(v) if isinstance(v, float) else v for v in value]  # numpy.float64 too
     for i, loss in enumerate(value):
         checks.python_float(loss, f"the loss of epoch {i + 1} from {what}", low=0.0)
@@ -57,8 +59,9 @@ def trained_autoencoder(submission, device, seed=0):
     step = submission.step10_autoencoder
     ae = step.AE()
     X, _ = unit_images("train", TRAIN_N)
-    losses = step.train_autoencoder(ae, X, epochs=TRAIN_EPOCHS, batch_size=64, lr=TRAIN_LR,
-                                    device=device, seed=seed)
+    losses = step.train_autoencoder(
+        ae, X, epochs=TRAIN_EPOCHS, batch_size=64, lr=TRAIN_LR, device=device, seed=seed
+    )
     loss_list(losses, TRAIN_EPOCHS, "train_autoencoder")
     kit = kit_models.autoencoder(kit_models.state_of(ae, "AE()"), "AE() after train_autoencoder")
     return kit.eval()
@@ -81,9 +84,11 @@ def test_ae_output_shape_and_range(submission, kind):
     with torch.no_grad():
         out = checks.tensor(ae(x), "AE()(x) for x of shape (16, 784)", shape=(16, 1, 28, 28))
     if out.min().item() < 0.0 or out.max().item() > 1.0:
-        checks.fail(f"AE()(x) has values in [{out.min().item():.3g}, {out.max().item():.3g}]; "
-                    "a reconstruction of pixel intensities must lie in [0, 1]: end the decoder "
-                    "with a sigmoid")
+        checks.fail(
+            f"AE()(x) has values in [{out.min().item():.3g}, {out.max().item():.3g}]; "
+            "a reconstruction of pixel intensities must lie in [0, 1]: end the decoder "
+            "with a sigmoid"
+        )
 
 
 @pytest.mark.points(2)
@@ -91,8 +96,11 @@ def test_ae_accepts_image_shape(submission):
     ae = submission.step10_autoencoder.AE()
     x, _ = unit_images("test", 8)
     with torch.no_grad():
-        out = checks.tensor(ae(x.reshape(8, 1, 28, 28)), "AE()(x) for x of shape (8, 1, 28, 28)",
-                            shape=(8, 1, 28, 28))
+        out = checks.tensor(
+            ae(x.reshape(8, 1, 28, 28)),
+            "AE()(x) for x of shape (8, 1, 28, 28)",
+            shape=(8, 1, 28, 28),
+        )
         flat = checks.tensor(ae(x), "AE()(x) for x of shape (8, 784)", shape=(8, 1, 28, 28))
     checks.close(out, flat, "AE()(x) for (8, 1, 28, 28) images versus the same images as (8, 784)")
 
@@ -104,12 +112,16 @@ def test_encode_width_and_relu(submission, hidden):
     x, _ = unit_images("test", 32)
     with torch.no_grad():
         for shape in [(32, 784), (32, 1, 28, 28)]:
-            code = checks.tensor(ae.encode(x.reshape(shape)),
-                                 f"AE(N_hidden_nodes={hidden}).encode(x) for x of shape {shape}",
-                                 shape=(32, hidden))
+            code = checks.tensor(
+                ae.encode(x.reshape(shape)),
+                f"AE(N_hidden_nodes={hidden}).encode(x) for x of shape {shape}",
+                shape=(32, hidden),
+            )
             if code.min().item() < 0.0:
-                checks.fail(f"AE.encode gives negative codes (down to {code.min().item():.3g}); "
-                            "the code comes after a ReLU")
+                checks.fail(
+                    f"AE.encode gives negative codes (down to {code.min().item():.3g}); "
+                    "the code comes after a ReLU"
+                )
 
 
 @pytest.mark.points(2)
@@ -123,19 +135,25 @@ def test_train_autoencoder_returns_epoch_losses(submission, device):
     model = kit_models.AE()
     X, _ = unit_images("train", 1024)
     before = reconstruction_error(model, X)
-    losses = loss_list(step.train_autoencoder(model, X, epochs=2, batch_size=64, lr=1e-2,
-                                              device=device, seed=0),
-                       2, "train_autoencoder")
+    losses = loss_list(
+        step.train_autoencoder(model, X, epochs=2, batch_size=64, lr=1e-2, device=device, seed=0),
+        2,
+        "train_autoencoder",
+    )
     if not losses[1] < losses[0]:
-        checks.fail(f"train_autoencoder's mean loss went from {losses[0]:.4g} to {losses[1]:.4g}; "
-                    "it should fall on real digits (MSE of model(batch) against the batch itself, "
-                    "and an optimizer step per batch)")
+        checks.fail(
+            f"train_autoencoder's mean loss went from {losses[0]:.4g} to {losses[1]:.4g}; "
+            "it should fall on real digits (MSE of model(batch) against the batch itself, "
+            "and an optimizer step per batch)"
+        )
     model.to("cpu")
     after = reconstruction_error(model.float(), X)
     if not after < 0.8 * before:
-        checks.fail(f"after train_autoencoder the model's reconstruction error on its training "
-                    f"digits went only from {before:.4g} to {after:.4g}: it should train the model "
-                    "it is given, in place (MSE against the input, an Adam step per batch)")
+        checks.fail(
+            f"after train_autoencoder the model's reconstruction error on its training "
+            f"digits went only from {before:.4g} to {after:.4g}: it should train the model "
+            "it is given, in place (MSE against the input, an Adam step per batch)"
+        )
 
 
 @pytest.mark.points(1)
@@ -145,9 +163,11 @@ def test_train_autoencoder_accepts_image_shape(submission, device):
     step = submission.step10_autoencoder
     ae = step.AE()
     X, _ = unit_images("train", 256)
-    loss_list(step.train_autoencoder(ae, X.reshape(256, 1, 28, 28), epochs=1, device=device,
-                                     seed=0),
-              1, "train_autoencoder on images of shape (N, 1, 28, 28)")
+    loss_list(
+        step.train_autoencoder(ae, X.reshape(256, 1, 28, 28), epochs=1, device=device, seed=0),
+        1,
+        "train_autoencoder on images of shape (N, 1, 28, 28)",
+    )
 
 
 @pytest.mark.points(1)
@@ -160,13 +180,26 @@ def test_train_autoencoder_seed_repeats(submission, device):
     for _ in range(2):
         # Two identical models built from torch.nn layers (the same init), trained with one seed.
         torch.manual_seed(1)
-        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 20), nn.ReLU(), nn.Linear(20, 784),
-                              nn.Sigmoid(), nn.Unflatten(1, (1, 28, 28)))
-        runs.append(loss_list(step.train_autoencoder(model, X, epochs=2, device=device, seed=7),
-                              2, "train_autoencoder"))
+        model = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(784, 20),
+            nn.ReLU(),
+            nn.Linear(20, 784),
+            nn.Sigmoid(),
+            nn.Unflatten(1, (1, 28, 28)),
+        )
+        runs.append(
+            loss_list(
+                step.train_autoencoder(model, X, epochs=2, device=device, seed=7),
+                2,
+                "train_autoencoder",
+            )
+        )
     if runs[0] != runs[1]:
-        checks.fail("train_autoencoder with the same seed gave different losses; call "
-                    "torch.manual_seed(seed) at the start when a seed is given")
+        checks.fail(
+            "train_autoencoder with the same seed gave different losses; call "
+            "torch.manual_seed(seed) at the start when a seed is given"
+        )
 
 
 @pytest.mark.points(4)
@@ -177,9 +210,11 @@ def test_reconstruction_after_training(submission, device):
     X, _ = unit_images("test", 1000)
     mse = reconstruction_error(ae, X)
     if not mse < MSE_BAR:
-        checks.fail(f"after {TRAIN_EPOCHS} epochs on {TRAIN_N} digits (lr={TRAIN_LR}) the "
-                    f"reconstruction MSE on test digits is {mse:.4f}; a correct autoencoder gets "
-                    f"below {MSE_BAR} (predicting the mean image gives about 0.065)")
+        checks.fail(
+            f"after {TRAIN_EPOCHS} epochs on {TRAIN_N} digits (lr={TRAIN_LR}) the "
+            f"reconstruction MSE on test digits is {mse:.4f}; a correct autoencoder gets "
+            f"below {MSE_BAR} (predicting the mean image gives about 0.065)"
+        )
 
 
 @pytest.mark.points(3)
@@ -198,9 +233,11 @@ def test_code_space_neighbours_share_labels(submission, device):
         agree.append((y[found[1:]] == y[i]).double().mean().item())
     agreement = sum(agree) / len(agree)
     if not agreement > AGREEMENT_BAR:
-        checks.fail(f"in the trained code space only {agreement:.2f} of the 5 nearest neighbours "
-                    f"of a test digit share its label; a correct autoencoder gets above "
-                    f"{AGREEMENT_BAR} (chance is about 0.1)")
+        checks.fail(
+            f"in the trained code space only {agreement:.2f} of the 5 nearest neighbours "
+            f"of a test digit share its label; a correct autoencoder gets above "
+            f"{AGREEMENT_BAR} (chance is about 0.1)"
+        )
 
 
 def scaled_rows(n, d, seed):
@@ -217,20 +254,34 @@ def torch_cosine(A):
 @given(n=st.integers(1, 20), d=st.integers(1, 12), seed=st.integers(0, 1000))
 def test_cosine_similarity_matrix_matches_torch(submission, n, d, seed):
     A = scaled_rows(n, d, seed)
-    out = checks.tensor(submission.step10_autoencoder.cosine_similarity_matrix(A),
-                        f"cosine_similarity_matrix of shape ({n}, {d})", shape=(n, n))
-    checks.close(out, torch_cosine(A), "cosine_similarity_matrix (normalize each row to length 1, "
-                 "then one matrix product)", rtol=1e-7, atol=1e-9)
+    out = checks.tensor(
+        submission.step10_autoencoder.cosine_similarity_matrix(A),
+        f"cosine_similarity_matrix of shape ({n}, {d})",
+        shape=(n, n),
+    )
+    checks.close(
+        out,
+        torch_cosine(A),
+        "cosine_similarity_matrix (normalize each row to length 1, then one matrix product)",
+        rtol=1e-7,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.points(1)
 def test_cosine_similarity_matrix_diagonal_and_symmetry(submission):
     A = scaled_rows(12, 5, 3)
-    out = checks.tensor(submission.step10_autoencoder.cosine_similarity_matrix(A),
-                        "cosine_similarity_matrix of shape (12, 5)", shape=(12, 12))
-    checks.close(torch.diagonal(out), torch.ones(12, dtype=torch.float64),
-                 "the diagonal of cosine_similarity_matrix (every row is at angle 0 to itself)",
-                 atol=1e-9)
+    out = checks.tensor(
+        submission.step10_autoencoder.cosine_similarity_matrix(A),
+        "cosine_similarity_matrix of shape (12, 5)",
+        shape=(12, 12),
+    )
+    checks.close(
+        torch.diagonal(out),
+        torch.ones(12, dtype=torch.float64),
+        "the diagonal of cosine_similarity_matrix (every row is at angle 0 to itself)",
+        atol=1e-9,
+    )
     checks.close(out, out.T, "cosine_similarity_matrix versus its transpose", atol=1e-9)
 
 
@@ -240,16 +291,28 @@ def test_nearest_neighbors(submission, n, d, seed, data):
     idx = data.draw(st.integers(0, n - 1), label="idx")
     k = data.draw(st.integers(1, n), label="k")
     A = scaled_rows(n, d, seed)
-    found = checks.tensor(submission.step10_autoencoder.nearest_neighbors(A, idx, k=k),
-                          f"nearest_neighbors(A of shape ({n}, {d}), {idx}, k={k})", shape=(k,),
-                          dtype=torch.int64)
+    found = checks.tensor(
+        submission.step10_autoencoder.nearest_neighbors(A, idx, k=k),
+        f"nearest_neighbors(A of shape ({n}, {d}), {idx}, k={k})",
+        shape=(k,),
+        dtype=torch.int64,
+    )
     if found[0].item() != idx:
-        checks.fail(f"nearest_neighbors(A, {idx}, k={k}) starts with row {found[0].item()}; row "
-                    f"{idx} itself is the most similar to itself and comes first")
+        checks.fail(
+            f"nearest_neighbors(A, {idx}, k={k}) starts with row {found[0].item()}; row "
+            f"{idx} itself is the most similar to itself and comes first"
+        )
     if found.min().item() < 0 or found.max().item() >= n or len(set(found.tolist())) != k:
-        checks.fail(f"nearest_neighbors(A, {idx}, k={k}) should give {k} different row indices "
-                    f"of A, got {found.tolist()}")
+        checks.fail(
+            f"nearest_neighbors(A, {idx}, k={k}) should give {k} different row indices "
+            f"of A, got {found.tolist()}"
+        )
     similarities = torch_cosine(A)[idx]
-    checks.close(similarities[found], torch.sort(similarities, descending=True).values[:k],
-                 "the cosine similarities of the rows nearest_neighbors returns (they should be "
-                 "the k largest, most similar first)", rtol=0, atol=1e-9)
+    checks.close(
+        similarities[found],
+        torch.sort(similarities, descending=True).values[:k],
+        "the cosine similarities of the rows nearest_neighbors returns (they should be "
+        "the k largest, most similar first)",
+        rtol=0,
+        atol=1e-9,
+    )

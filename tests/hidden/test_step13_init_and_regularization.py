@@ -34,14 +34,18 @@ def check_std(w, expected, what):
     w = w.detach().double().flatten()
     std, mean = w.std().item(), w.mean().item()
     if abs(std / expected - 1) > 0.05:
-        checks.fail(f"{what}: the weights have standard deviation {std:.4g}, which is not the "
-                    f"required one (off by {100 * abs(std / expected - 1):.0f}%)")
+        checks.fail(
+            f"{what}: the weights have standard deviation {std:.4g}, which is not the "
+            f"required one (off by {100 * abs(std / expected - 1):.0f}%)"
+        )
     if abs(mean) > 0.05 * expected:
         checks.fail(f"{what}: the weights should have mean 0, got {mean:.3g}")
     tail = (w.abs() > 2 * expected).double().mean().item()
     if not 0.03 < tail < 0.06:  # N(0, s): 4.6% beyond 2s; a uniform law of the same std: 0%
-        checks.fail(f"{what}: the weights should be normally distributed ({100 * tail:.1f}% lie "
-                    "beyond 2 standard deviations, about 4.6% expected); use the _normal_ init")
+        checks.fail(
+            f"{what}: the weights should be normally distributed ({100 * tail:.1f}% lie "
+            "beyond 2 standard deviations, about 4.6% expected); use the _normal_ init"
+        )
 
 
 # --- Net ------------------------------------------------------------------------------------
@@ -53,8 +57,10 @@ def test_net_parameters(submission):
     got = {name: tuple(p.shape) for name, p in params_of(net, "Net(5, 7, 3)").items()}
     expected = {"W_1": (7, 5), "b_1": (7,), "W_2": (3, 7), "b_2": (3,)}
     if got != expected:
-        checks.fail(f"Net(5, 7, 3) should have exactly the parameters W_1 (7, 5), b_1 (7,), "
-                    f"W_2 (3, 7), b_2 (3,) (hint: nn.Parameter attributes), got {got}")
+        checks.fail(
+            f"Net(5, 7, 3) should have exactly the parameters W_1 (7, 5), b_1 (7,), "
+            f"W_2 (3, 7), b_2 (3,) (hint: nn.Parameter attributes), got {got}"
+        )
 
 
 @pytest.mark.points(2)
@@ -63,10 +69,16 @@ def test_net_xavier_normal_init(submission):
     for name in ("W_1", "b_1", "W_2", "b_2"):
         if name not in params:
             checks.fail(f"Net has no parameter {name}")
-    check_std(params["W_1"], math.sqrt(2 / (400 + 600)),
-              "W_1 of Net(400, 600, 500) (xavier_normal_: std sqrt(2 / (fan_in + fan_out)))")
-    check_std(params["W_2"], math.sqrt(2 / (600 + 500)),
-              "W_2 of Net(400, 600, 500) (xavier_normal_: std sqrt(2 / (fan_in + fan_out)))")
+    check_std(
+        params["W_1"],
+        math.sqrt(2 / (400 + 600)),
+        "W_1 of Net(400, 600, 500) (xavier_normal_: std sqrt(2 / (fan_in + fan_out)))",
+    )
+    check_std(
+        params["W_2"],
+        math.sqrt(2 / (600 + 500)),
+        "W_2 of Net(400, 600, 500) (xavier_normal_: std sqrt(2 / (fan_in + fan_out)))",
+    )
     for name in ("b_1", "b_2"):
         if params[name].abs().max().item() != 0:
             checks.fail(f"{name} should start at zero")
@@ -89,8 +101,13 @@ def check_net_forward(submission, activation):
     with torch.no_grad():
         expected = kit.double()(x.double())
     name = "the default activation (ELU)" if activation is None else f"activation {activation}"
-    checks.close(out, expected, f"Net's forward with {name}: F.linear, activation, F.linear",
-                 rtol=1e-4, atol=1e-5)
+    checks.close(
+        out,
+        expected,
+        f"Net's forward with {name}: F.linear, activation, F.linear",
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 # --- kaiming_init_ ----------------------------------------------------------------------------
@@ -105,10 +122,16 @@ def test_kaiming_init_weights(submission):
     model = relu_mlp()
     result = step(submission).kaiming_init_(model)
     params = params_of(model, "the model after kaiming_init_")
-    check_std(params["0.weight"], math.sqrt(2 / 500),
-              "the (800, 500) weight after kaiming_init_ (std sqrt(2 / fan_in), in place)")
-    check_std(params["2.weight"], math.sqrt(2 / 800),
-              "the (400, 800) weight after kaiming_init_ (std sqrt(2 / fan_in), in place)")
+    check_std(
+        params["0.weight"],
+        math.sqrt(2 / 500),
+        "the (800, 500) weight after kaiming_init_ (std sqrt(2 / fan_in), in place)",
+    )
+    check_std(
+        params["2.weight"],
+        math.sqrt(2 / 800),
+        "the (400, 800) weight after kaiming_init_ (std sqrt(2 / fan_in), in place)",
+    )
     returned = params_of(result, "kaiming_init_'s return value (the module itself)")
     for name, p in params.items():
         if name not in returned or not torch.equal(returned[name], p):
@@ -133,12 +156,15 @@ def linear_layers(state, sizes):
     """(weight, bias) in float64 of the Linear layers with the given (out, in) shapes."""
     found = []
     for out_f, in_f in sizes:
-        keys = [k for k, v in state.items()
-                if k.endswith("weight") and tuple(v.shape) == (out_f, in_f)]
+        keys = [
+            k for k, v in state.items() if k.endswith("weight") and tuple(v.shape) == (out_f, in_f)
+        ]
         bias = keys[0][: -len("weight")] + "bias" if len(keys) == 1 else None
         if bias not in state:
-            checks.fail(f"RegularizedNet should hold one nn.Linear({in_f}, {out_f}) (weight of "
-                        f"shape ({out_f}, {in_f}) and a bias), found {len(keys)}")
+            checks.fail(
+                f"RegularizedNet should hold one nn.Linear({in_f}, {out_f}) (weight of "
+                f"shape ({out_f}, {in_f}) and a bias), found {len(keys)}"
+            )
         found.append((state[keys[0]].double(), state[bias].double()))
     return found
 
@@ -154,16 +180,21 @@ def check_regularized_net_structure(submission, batchnorm):
     count = sum(p.numel() for p in params_of(net, "RegularizedNet").values())
     expected = 20 * 64 + 64 + 64 * 5 + 5 + (2 * 64 if batchnorm else 0)
     if count != expected:
-        checks.fail(f"RegularizedNet(20, 64, 5, batchnorm={batchnorm}) should have "
-                    f"{expected} parameters (Linear, {'BatchNorm1d, ' if batchnorm else ''}ReLU, "
-                    f"Dropout, Linear), got {count}")
+        checks.fail(
+            f"RegularizedNet(20, 64, 5, batchnorm={batchnorm}) should have "
+            f"{expected} parameters (Linear, {'BatchNorm1d, ' if batchnorm else ''}ReLU, "
+            f"Dropout, Linear), got {count}"
+        )
     has_bn = any(k.endswith("running_mean") for k in net.state_dict())
     if has_bn != batchnorm:
-        checks.fail(f"RegularizedNet(batchnorm={batchnorm}) should "
-                    f"{'' if batchnorm else 'not '}hold an nn.BatchNorm1d")
+        checks.fail(
+            f"RegularizedNet(batchnorm={batchnorm}) should "
+            f"{'' if batchnorm else 'not '}hold an nn.BatchNorm1d"
+        )
     net.eval()
-    checks.tensor(net(torch.randn(8, 20)), "RegularizedNet(20, 64, 5)(x) for x of shape (8, 20)",
-                  shape=(8, 5))
+    checks.tensor(
+        net(torch.randn(8, 20)), "RegularizedNet(20, 64, 5)(x) for x of shape (8, 20)", shape=(8, 5)
+    )
 
 
 @pytest.mark.points(2)
@@ -179,16 +210,24 @@ def check_regularized_net_eval_mode(submission, batchnorm):
     out = checks.tensor(net(x), "RegularizedNet's output in eval mode", shape=(16, 5))
     if not torch.equal(out, net(x)):
         checks.fail("in eval mode RegularizedNet should be deterministic (dropout off)")
-    checks.close(net(x[:3]), out[:3], "in eval mode, the output for 3 examples alone versus in a "
-                 "batch of 16 (batch norm must use its running averages in eval mode)", atol=1e-5)
+    checks.close(
+        net(x[:3]),
+        out[:3],
+        "in eval mode, the output for 3 examples alone versus in a "
+        "batch of 16 (batch norm must use its running averages in eval mode)",
+        atol=1e-5,
+    )
     (w1, b1), (w2, b2) = linear_layers(net.state_dict(), [(64, 20), (5, 64)])
     z = F.linear(x.double(), w1, b1)
     if batchnorm:  # a fresh BatchNorm1d: running mean 0, variance 1, weight 1, bias 0
         z = z / math.sqrt(1 + EPS)
-    checks.close(out, F.linear(torch.relu(z), w2, b2),
-                 "a fresh RegularizedNet's eval output "
-                 "(Linear, BatchNorm1d, ReLU, Dropout, Linear)",
-                 rtol=1e-4, atol=1e-5)
+    checks.close(
+        out,
+        F.linear(torch.relu(z), w2, b2),
+        "a fresh RegularizedNet's eval output (Linear, BatchNorm1d, ReLU, Dropout, Linear)",
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 @pytest.mark.points(1)
@@ -200,9 +239,14 @@ def test_regularized_net_batchnorm_in_train_mode(submission):
     (w1, b1), (w2, b2) = linear_layers(net.state_dict(), [(64, 20), (5, 64)])
     z = F.linear(x.double(), w1, b1)
     z = (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + EPS)
-    checks.close(out, F.linear(torch.relu(z), w2, b2),
-                 "RegularizedNet(dropout=0.0)'s train-mode output (batch norm normalizes each unit "
-                 "over the batch, before the ReLU)", rtol=1e-4, atol=1e-4)
+    checks.close(
+        out,
+        F.linear(torch.relu(z), w2, b2),
+        "RegularizedNet(dropout=0.0)'s train-mode output (batch norm normalizes each unit "
+        "over the batch, before the ReLU)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 @pytest.mark.points(2)
@@ -216,8 +260,9 @@ def check_dropout_in_train_mode(submission, p):
     x = torch.randn(1, 20)
     repeats = 4000
     net.train()
-    samples = checks.tensor(net(x.repeat(repeats, 1)), "RegularizedNet's output in train mode",
-                            shape=(repeats, 5)).double()
+    samples = checks.tensor(
+        net(x.repeat(repeats, 1)), "RegularizedNet's output in train mode", shape=(repeats, 5)
+    ).double()
     if torch.equal(samples[0], samples[1]):
         checks.fail("in train mode RegularizedNet should be random (dropout)")
     (w1, b1), (w2, b2) = linear_layers(net.state_dict(), [(64, 20), (5, 64)])
@@ -225,20 +270,26 @@ def check_dropout_in_train_mode(submission, p):
     mean = F.linear(h, w2, b2)
     var = (w2**2 * h**2).sum(1) * p / (1 - p)  # each unit kept with probability 1 - p, scaled
     if (samples.mean(0) - mean).abs().max() > 5 * (var / repeats).sqrt().max() + 1e-5:
-        checks.fail(f"with dropout={p} the train-mode output should equal the eval output on "
-                    "average (dropout scales the kept units by 1 / (1 - p)): use nn.Dropout")
+        checks.fail(
+            f"with dropout={p} the train-mode output should equal the eval output on "
+            "average (dropout scales the kept units by 1 / (1 - p)): use nn.Dropout"
+        )
     ratio = (samples.var(0).sum() / var.sum()).item()
     if abs(ratio - 1) > 0.15:
-        checks.fail(f"with dropout={p} the train-mode output varies {ratio:.2f} times as much as "
-                    "units dropped with probability p would make it: use nn.Dropout(dropout)")
+        checks.fail(
+            f"with dropout={p} the train-mode output varies {ratio:.2f} times as much as "
+            "units dropped with probability p would make it: use nn.Dropout(dropout)"
+        )
 
 
 # --- make_optimizer ----------------------------------------------------------------------------
 
 
 def quadratic_params():
-    return [torch.tensor([1.0, -2.0, 0.5], requires_grad=True),
-            torch.tensor([[3.0, -1.0], [0.25, 2.0]], requires_grad=True)]
+    return [
+        torch.tensor([1.0, -2.0, 0.5], requires_grad=True),
+        torch.tensor([[3.0, -1.0], [0.25, 2.0]], requires_grad=True),
+    ]
 
 
 def check_optimizer(submission, kwargs, reference, ignore=()):
@@ -254,8 +305,9 @@ def check_optimizer(submission, kwargs, reference, ignore=()):
         checks.fail(f"{call} should return an optimizer with one parameter group over params")
     group = groups[0]
     got_params = group.get("params", [])
-    if len(got_params) != 2 or not all(torch.equal(a.detach(), b.detach())
-                                       for a, b in zip(got_params, params, strict=True)):
+    if len(got_params) != 2 or not all(
+        torch.equal(a.detach(), b.detach()) for a, b in zip(got_params, params, strict=True)
+    ):
         checks.fail(f"{call} should optimize exactly the tensors in params")
     expected = dict(reference(quadratic_params()).param_groups[0])
     expected.pop("params")
@@ -264,8 +316,9 @@ def check_optimizer(submission, kwargs, reference, ignore=()):
     if any((key in expected) != (key in group) for key in marks):
         wanted = next(name for key, name in marks.items() if key in expected)
         checks.fail(f"{call} should build a torch.optim.{wanted} optimizer for kind={kind!r}")
-    wrong = [key for key, value in expected.items()
-             if key not in ignore and group.get(key) != value]
+    wrong = [
+        key for key, value in expected.items() if key not in ignore and group.get(key) != value
+    ]
     if wrong:
         got = ", ".join(f"{key}={group.get(key)!r}" for key in wrong)
         checks.fail(f"{call} builds an optimizer with the wrong setting(s): {got}")
@@ -273,34 +326,49 @@ def check_optimizer(submission, kwargs, reference, ignore=()):
 
 @pytest.mark.points(1)
 def test_make_optimizer_sgd(submission):
-    check_optimizer(submission, {"kind": "sgd", "lr": 0.05, "momentum": 0.9},
-                    lambda p: torch.optim.SGD(p, lr=0.05))
-    check_optimizer(submission, {"kind": "sgd", "lr": 0.2, "weight_decay": 0.1},
-                    lambda p: torch.optim.SGD(p, lr=0.2, weight_decay=0.1))
+    check_optimizer(
+        submission,
+        {"kind": "sgd", "lr": 0.05, "momentum": 0.9},
+        lambda p: torch.optim.SGD(p, lr=0.05),
+    )
+    check_optimizer(
+        submission,
+        {"kind": "sgd", "lr": 0.2, "weight_decay": 0.1},
+        lambda p: torch.optim.SGD(p, lr=0.2, weight_decay=0.1),
+    )
     check_optimizer(submission, {}, lambda p: torch.optim.SGD(p, lr=0.01))
 
 
 @pytest.mark.points(1)
 def test_make_optimizer_momentum(submission):
-    check_optimizer(submission,
-                    {"kind": "momentum", "lr": 0.05, "momentum": 0.5, "weight_decay": 0.01},
-                    lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01))
-    check_optimizer(submission, {"kind": "momentum"},
-                    lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9))
+    check_optimizer(
+        submission,
+        {"kind": "momentum", "lr": 0.05, "momentum": 0.5, "weight_decay": 0.01},
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.5, weight_decay=0.01),
+    )
+    check_optimizer(
+        submission, {"kind": "momentum"}, lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)
+    )
 
 
 @pytest.mark.points(1)
 def test_make_optimizer_adam(submission):
-    check_optimizer(submission, {"kind": "adam", "lr": 0.003, "weight_decay": 0.001},
-                    lambda p: torch.optim.Adam(p, lr=0.003, weight_decay=0.001))
+    check_optimizer(
+        submission,
+        {"kind": "adam", "lr": 0.003, "weight_decay": 0.001},
+        lambda p: torch.optim.Adam(p, lr=0.003, weight_decay=0.001),
+    )
 
 
 @pytest.mark.points(1)
 def test_make_optimizer_rmsprop(submission):
     # Whether "rmsprop" gets the momentum argument is left open: STEPS.md does not say.
-    check_optimizer(submission, {"kind": "rmsprop", "lr": 0.002, "weight_decay": 0.01},
-                    lambda p: torch.optim.RMSprop(p, lr=0.002, weight_decay=0.01),
-                    ignore=("momentum",))
+    check_optimizer(
+        submission,
+        {"kind": "rmsprop", "lr": 0.002, "weight_decay": 0.01},
+        lambda p: torch.optim.RMSprop(p, lr=0.002, weight_decay=0.01),
+        ignore=("momentum",),
+    )
 
 
 @pytest.mark.points(2)
@@ -316,16 +384,22 @@ def check_rejects(submission, kind):
         message = str(exc)
         missing = [k for k in ("sgd", "momentum", "adam", "rmsprop") if k not in message.lower()]
         if missing:
-            checks.fail(f"the ValueError for kind={kind!r} should name the four choices; its "
-                        f"message lacks {', '.join(missing)}")
+            checks.fail(
+                f"the ValueError for kind={kind!r} should name the four choices; its "
+                f"message lacks {', '.join(missing)}"
+            )
         return
     except SubmissionError:
         raise  # the step is missing or does not import: say so, not "raised SubmissionError"
     except Exception as exc:  # noqa: BLE001 - any other exception is the wrong one
-        checks.fail(f"make_optimizer(params, kind={kind!r}) should raise ValueError, raised "
-                    f"{type(exc).__name__}")
-    checks.fail(f"make_optimizer(params, kind={kind!r}) should raise ValueError naming the "
-                f"choices, but returned {checks.describe(opt)}")
+        checks.fail(
+            f"make_optimizer(params, kind={kind!r}) should raise ValueError, raised "
+            f"{type(exc).__name__}"
+        )
+    checks.fail(
+        f"make_optimizer(params, kind={kind!r}) should raise ValueError naming the "
+        f"choices, but returned {checks.describe(opt)}"
+    )
 
 
 # --- train_with_validation -----------------------------------------------------------------------
@@ -333,13 +407,14 @@ def check_rejects(submission, kind):
 
 def mnist_split(n_train=600, n_valid=400):
     X, y = mnist.tensors("test")
-    return X[:n_train], y[:n_train], X[n_train:n_train + n_valid], y[n_train:n_train + n_valid]
+    return X[:n_train], y[:n_train], X[n_train : n_train + n_valid], y[n_train : n_train + n_valid]
 
 
 def bn_dropout_net(seed):
     torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.5),
-                         nn.Linear(32, 10))
+    return nn.Sequential(
+        nn.Linear(784, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 10)
+    )
 
 
 def history_of(result, epochs):
@@ -352,13 +427,17 @@ def history_of(result, epochs):
     for key in ("train_loss", "train_acc", "valid_acc"):
         values = result[key]
         if not isinstance(values, (list, tuple)) or len(values) != epochs:
-            checks.fail(f"history[{key!r}] should be a list with one entry per epoch ({epochs}), "
-                        f"got {checks.describe(values)}")
+            checks.fail(
+                f"history[{key!r}] should be a list with one entry per epoch ({epochs}), "
+                f"got {checks.describe(values)}"
+            )
         numbers = []
         for v in values:
             if not isinstance(v, float):  # a Python float (numpy.float64 is one too)
-                checks.fail(f"history[{key!r}] should hold one Python float per epoch (hint: "
-                            f".item()), got {checks.describe(v)}")
+                checks.fail(
+                    f"history[{key!r}] should hold one Python float per epoch (hint: "
+                    f".item()), got {checks.describe(v)}"
+                )
             if not math.isfinite(v):
                 checks.fail(f"history[{key!r}] holds a NaN or infinite value")
             numbers.append(float(v))
@@ -382,14 +461,20 @@ def test_train_with_validation_history(submission):
     x_train, y_train, x_valid, y_valid = mnist_split()
     net = bn_dropout_net(seed=0)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-    history = history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, 5), 5)
+    history = history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, 5
+        ),
+        5,
+    )
     if not history["train_loss"][-1] < history["train_loss"][0]:
         checks.fail("the mean training loss should fall over 5 epochs of Adam (lr=0.01)")
     valid_acc = eval_accuracy(net, x_valid, y_valid)  # measured here, on the trained network
     if valid_acc < 0.75:
-        checks.fail(f"after 5 epochs on 600 MNIST digits the validation accuracy is only "
-                    f"{valid_acc:.3f} (0.75 expected)")
+        checks.fail(
+            f"after 5 epochs on 600 MNIST digits the validation accuracy is only "
+            f"{valid_acc:.3f} (0.75 expected)"
+        )
 
 
 @pytest.mark.points(2)
@@ -399,15 +484,23 @@ def test_train_with_validation_measures_in_eval_mode(submission):
     x_train, y_train, x_valid, y_valid = mnist_split()
     net = bn_dropout_net(seed=1)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-    history = history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, 2), 2)
-    for key, X, y, name in (("valid_acc", x_valid, y_valid, "validation"),
-                            ("train_acc", x_train, y_train, "training")):
+    history = history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, 2
+        ),
+        2,
+    )
+    for key, X, y, name in (
+        ("valid_acc", x_valid, y_valid, "validation"),
+        ("train_acc", x_train, y_train, "training"),
+    ):
         acc = eval_accuracy(net, X, y)
         if abs(history[key][-1] - acc) > 1e-6:
-            checks.fail(f"history[{key!r}][-1] ({history[key][-1]:.4f}) should be the accuracy of "
-                        f"the trained network on the whole {name} set in eval mode ({acc:.4f}); "
-                        "measure with net.eval() (dropout off), after the epoch's training")
+            checks.fail(
+                f"history[{key!r}][-1] ({history[key][-1]:.4f}) should be the accuracy of "
+                f"the trained network on the whole {name} set in eval mode ({acc:.4f}); "
+                "measure with net.eval() (dropout off), after the epoch's training"
+            )
 
 
 @pytest.mark.points(2)
@@ -417,17 +510,25 @@ def test_train_with_validation_trains_in_train_mode(submission):
     x_train, y_train, x_valid, y_valid = mnist_split()
     net = bn_dropout_net(seed=2)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
-    history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, 3, batch_size=150), 3)
+    history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, 3, batch_size=150
+        ),
+        3,
+    )
     state = net.state_dict()
     tracked = int(state["1.num_batches_tracked"])
     if state["1.running_mean"].abs().max().item() == 0 or tracked == 0:
-        checks.fail("the batch norm layer never saw a batch in train mode: call net.train() "
-                    "before the training minibatches")
+        checks.fail(
+            "the batch norm layer never saw a batch in train mode: call net.train() "
+            "before the training minibatches"
+        )
     if tracked != 3 * 4:
-        checks.fail(f"3 epochs over 600 examples in batches of 150 are 12 training steps in train "
-                    f"mode, but batch norm counted {tracked} train-mode batches: use batch_size, "
-                    "and measure the accuracies in eval mode")
+        checks.fail(
+            f"3 epochs over 600 examples in batches of 150 are 12 training steps in train "
+            f"mode, but batch norm counted {tracked} train-mode batches: use batch_size, "
+            "and measure the accuracies in eval mode"
+        )
 
 
 @pytest.mark.points(1)
@@ -438,14 +539,20 @@ def test_train_with_validation_uses_the_optimizer(submission):
     net = bn_dropout_net(seed=3)
     before = {k: v.clone() for k, v in net.state_dict().items() if k.endswith("weight")}
     optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
-    history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, 1), 1)
+    history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, 1
+        ),
+        1,
+    )
     state = net.state_dict()
     if state["1.running_mean"].abs().max().item() == 0:
         checks.fail("train_with_validation did not run the network in train mode")
     if any(not torch.equal(state[k], v) for k, v in before.items()):
-        checks.fail("with an optimizer of learning rate 0 the weights should not change: "
-                    "train_with_validation should step the optimizer it is given")
+        checks.fail(
+            "with an optimizer of learning rate 0 the weights should not change: "
+            "train_with_validation should step the optimizer it is given"
+        )
 
 
 def recorded_split(n_train=250, n_valid=120, features=6, classes=3, seed=0):
@@ -469,28 +576,40 @@ def test_train_with_validation_visits_every_example_once_per_epoch(submission):
     torch.manual_seed(0)
     net = kit_models.Recorder(6, 3, capacity=4000).eval()  # it must put the net in train mode
     optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
-    history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=batch_size), epochs)
+    history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=batch_size
+        ),
+        epochs,
+    )
     seen, batches, lost = (int(c) for c in net.counts)
     if seen == 0:
-        checks.fail("train_with_validation never ran the network in train mode: call "
-                    "net.train() before each epoch's minibatches")
+        checks.fail(
+            "train_with_validation never ran the network in train mode: call "
+            "net.train() before each epoch's minibatches"
+        )
     if lost or seen != epochs * n:
-        checks.fail(f"{epochs} epochs over {n} examples should show the network {epochs * n} "
-                    f"examples in train mode (each once per epoch), it was shown "
-                    f"{seen if not lost else 'more than that'}; measure the accuracies in eval "
-                    "mode")
+        checks.fail(
+            f"{epochs} epochs over {n} examples should show the network {epochs * n} "
+            f"examples in train mode (each once per epoch), it was shown "
+            f"{seen if not lost else 'more than that'}; measure the accuracies in eval "
+            "mode"
+        )
     sizes = net.batches[:batches].tolist()
     if sizes != [100, 100, 50] * epochs:
-        checks.fail(f"with {n} examples and batch_size={batch_size} every epoch should be the "
-                    f"batches [100, 100, 50], got {sizes[:12]}")
+        checks.fail(
+            f"with {n} examples and batch_size={batch_size} every epoch should be the "
+            f"batches [100, 100, 50], got {sizes[:12]}"
+        )
     order = net.order[:seen].reshape(epochs, n)
     for e in range(epochs):
         if sorted(order[e].tolist()) != list(range(n)):
             checks.fail(f"epoch {e + 1} did not visit every training example exactly once")
     if any(torch.equal(order[a], order[b]) for a in range(epochs) for b in range(a)):
-        checks.fail("two epochs visited the examples in the same order: draw a new random "
-                    "order (torch.randperm) every epoch")
+        checks.fail(
+            "two epochs visited the examples in the same order: draw a new random "
+            "order (torch.randperm) every epoch"
+        )
     if any(torch.equal(order[e], torch.arange(n)) for e in range(epochs)):
         checks.fail("an epoch visited the examples in their stored order: shuffle them")
 
@@ -506,8 +625,12 @@ def test_train_with_validation_loss_and_accuracies(submission):
     torch.manual_seed(1)
     net = kit_models.Recorder(6, 3, capacity=4000)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
-    history = history_of(step(submission).train_with_validation(
-        net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=100), epochs)
+    history = history_of(
+        step(submission).train_with_validation(
+            net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=100
+        ),
+        epochs,
+    )
     seen, batches, _ = (int(c) for c in net.counts)
     with torch.no_grad():
         losses = F.cross_entropy(net.linear(x_train[:, 1:]), y_train, reduction="none").double()
@@ -524,16 +647,22 @@ def test_train_with_validation_loss_and_accuracies(submission):
         means = batch_means[first:last]
         candidates = [per_example] + ([sum(means) / len(means)] if means else [])
         if not any(math.isclose(got, c, rel_tol=1e-4, abs_tol=1e-6) for c in candidates):
-            checks.fail(f"history['train_loss'][{e}] is {got:.5g}; it should be the epoch's mean "
-                        f"cross-entropy (the mean of its minibatch losses, or the mean per "
-                        f"example, {per_example:.5g} here)")
-    for key, X, y, name in (("train_acc", x_train, y_train, "training"),
-                            ("valid_acc", x_valid, y_valid, "validation")):
+            checks.fail(
+                f"history['train_loss'][{e}] is {got:.5g}; it should be the epoch's mean "
+                f"cross-entropy (the mean of its minibatch losses, or the mean per "
+                f"example, {per_example:.5g} here)"
+            )
+    for key, X, y, name in (
+        ("train_acc", x_train, y_train, "training"),
+        ("valid_acc", x_valid, y_valid, "validation"),
+    ):
         acc = eval_accuracy(net, X, y)
         if any(abs(v - acc) > 1e-6 for v in history[key]):
-            checks.fail(f"history[{key!r}] should be the accuracy on the whole {name} set, "
-                        f"measured in eval mode after each epoch ({acc:.4f} for this network), "
-                        f"got {[round(v, 4) for v in history[key]]}")
+            checks.fail(
+                f"history[{key!r}] should be the accuracy on the whole {name} set, "
+                f"measured in eval mode after each epoch ({acc:.4f} for this network), "
+                f"got {[round(v, 4) for v in history[key]]}"
+            )
 
 
 # --- plot_history ------------------------------------------------------------------------------
@@ -541,8 +670,11 @@ def test_train_with_validation_loss_and_accuracies(submission):
 
 @pytest.mark.points(2)
 def test_plot_history(submission):
-    history = {"train_loss": [1.5, 0.9, 0.6, 0.5, 0.45], "train_acc": [0.5, 0.7, 0.8, 0.85, 0.88],
-               "valid_acc": [0.45, 0.6, 0.7, 0.72, 0.74]}
+    history = {
+        "train_loss": [1.5, 0.9, 0.6, 0.5, 0.45],
+        "train_acc": [0.5, 0.7, 0.8, 0.85, 0.88],
+        "valid_acc": [0.45, 0.6, 0.7, 0.72, 0.74],
+    }
     fig = step(submission).plot_history(history)
     if not isinstance(fig, FigureData):
         checks.fail(f"plot_history should return a matplotlib Figure, got {checks.describe(fig)}")
@@ -551,10 +683,14 @@ def test_plot_history(submission):
     ax = fig.axes[0]
     labels = []
     for key, name in (("train_acc", "training"), ("valid_acc", "validation")):
-        lines = [line for line in ax.lines
-                 if len(line["y"]) == 5 and torch.allclose(torch.tensor(line["y"]),
-                                                           torch.tensor(history[key],
-                                                                        dtype=torch.float64))]
+        lines = [
+            line
+            for line in ax.lines
+            if len(line["y"]) == 5
+            and torch.allclose(
+                torch.tensor(line["y"]), torch.tensor(history[key], dtype=torch.float64)
+            )
+        ]
         if not lines:
             checks.fail(f"plot_history should draw the {name} accuracy history[{key!r}] as a line")
         x = torch.tensor(lines[0]["x"])
@@ -562,9 +698,11 @@ def test_plot_history(submission):
             checks.fail(f"the {name} accuracy should be drawn against the epoch (increasing x)")
         labels.append(legend_entry(ax, lines[0]))
     if None in labels or labels[0] == labels[1]:
-        checks.fail("plot_history should show a legend that tells the two curves apart "
-                    "(label=... on each line and ax.legend(), or ax.legend([...]) with a label "
-                    "per line)")
+        checks.fail(
+            "plot_history should show a legend that tells the two curves apart "
+            "(label=... on each line and ax.legend(), or ax.legend([...]) with a label "
+            "per line)"
+        )
 
 
 def legend_entry(ax, line):

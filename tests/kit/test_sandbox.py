@@ -74,9 +74,7 @@ def test_a_failure_to_start_is_kept_not_retried(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sandboxed, "Sandbox", counting)
-    sub = SandboxedSubmission(
-        KIT_ROOT / "solutions", "bwrap", Limits(memory_bytes=30 * 2**20)
-    )
+    sub = SandboxedSubmission(KIT_ROOT / "solutions", "bwrap", Limits(memory_bytes=30 * 2**20))
     try:
         for _ in range(3):
             with pytest.raises(RuntimeError, match="the sandbox could not start"):

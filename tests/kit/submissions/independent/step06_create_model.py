@@ -22,8 +22,9 @@ class Model(nn.Module):
 
 
 class ClassifierNet(nn.Module):
-    def __init__(self, N_inputs, N_outputs, N_hidden_layers, N_hidden_nodes, activation,
-                 output_activation):
+    def __init__(
+        self, N_inputs, N_outputs, N_hidden_layers, N_hidden_nodes, activation, output_activation
+    ):
         super().__init__()
         sizes = [N_inputs] + [N_hidden_nodes] * N_hidden_layers
         pairs = zip(sizes[:-1], sizes[1:], strict=True)

@@ -36,8 +36,10 @@ def create_conv_model():
 
 def layer_shapes(model, input_shape):
     seen = []
-    hooks = [child.register_forward_hook(lambda mod, inp, out: seen.append(tuple(out.shape)))
-             for child in model.children()]
+    hooks = [
+        child.register_forward_hook(lambda mod, inp, out: seen.append(tuple(out.shape)))
+        for child in model.children()
+    ]
     try:
         with torch.no_grad():
             model(torch.zeros(*input_shape))

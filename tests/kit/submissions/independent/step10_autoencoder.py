@@ -26,8 +26,9 @@ def train_autoencoder(model, images, epochs=1, batch_size=64, lr=1e-3, device=No
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loader = DataLoader(TensorDataset(images.reshape(len(images), 784)), batch_size=batch_size,
-                        shuffle=True)
+    loader = DataLoader(
+        TensorDataset(images.reshape(len(images), 784)), batch_size=batch_size, shuffle=True
+    )
     history = []
     for _ in range(epochs):
         batch_losses = []

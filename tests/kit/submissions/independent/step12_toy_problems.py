@@ -28,8 +28,9 @@ def generate_regression_data(L=10, stepsize=0.1):
     return x, np.sin(3.0 * x) * np.exp(-x / 8.0)
 
 
-def train_model(features, target, model, lr, N_epochs, criterion=None, shuffle=False,
-                device=None, seed=None):
+def train_model(
+    features, target, model, lr, N_epochs, criterion=None, shuffle=False, device=None, seed=None
+):
     if seed is not None:
         torch.manual_seed(seed)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))

@@ -72,8 +72,9 @@ def _accuracy(net, x, y):
     return float((net(x).argmax(-1) == y).sum().item() / len(y))
 
 
-def train_with_validation(net, x_train, y_train, x_valid, y_valid, optimizer, epochs,
-                          batch_size=100):
+def train_with_validation(
+    net, x_train, y_train, x_valid, y_valid, optimizer, epochs, batch_size=100
+):
     history = {"train_loss": [], "train_acc": [], "valid_acc": []}
     for _ in range(epochs):
         net.train()
