@@ -1,11 +1,4 @@
-"""``python -m grader nbgrader build|grade``: the command line of the nbgrader route.
-
-Wiring into ``grader/cli.py`` (two lines)::
-
-    from .nbgrader_bridge import cli as nbgrader_cli
-    nbgrader_cli.add_arguments(sub)              # in _parser(), beside the other commands
-    ... {"nbgrader": nbgrader_cli.run, ...}[args.command](args)   # in main()
-"""
+"""``python -m grader nbgrader build|grade``: the command line of the nbgrader route."""
 
 from __future__ import annotations
 
