@@ -36,12 +36,11 @@ STARTUP_ALLOWANCE_S = 180.0
 OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
 
 
-def _pytest_command(extra: list[str]) -> list[str]:
+def pytest_options() -> list[str]:
+    """The options of every pytest that grades: the kit's configuration and plugin only
+    (no conftest discovery, so nothing of a submission is imported as configuration;
+    no cache folder), plain asserts, quiet classic output."""
     return [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(HIDDEN_DIR),
         f"--rootdir={KIT_ROOT}",
         f"--config-file={PYPROJECT}",
         "--noconftest",
@@ -52,10 +51,20 @@ def _pytest_command(extra: list[str]) -> list[str]:
         "--assert=plain",
         "-q",
         "--no-header",
-        "--show-capture=no",
-        "--tb=no",
         "-o",
         "console_output_style=classic",
+    ]
+
+
+def _pytest_command(extra: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        str(HIDDEN_DIR),
+        *pytest_options(),
+        "--show-capture=no",
+        "--tb=no",
         *extra,
     ]
 

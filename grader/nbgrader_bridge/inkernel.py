@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from ..layout import DATA_DIR, KIT_ROOT, PYPROJECT
+from ..grading.runner import pytest_options
+from ..layout import DATA_DIR, KIT_ROOT
 
 _submissions: dict[tuple, object] = {}
 
@@ -152,24 +153,13 @@ def run_pytest(nodeid: str, submission) -> tuple[str, str]:
     # runs gc.collect() several times per session, which is slow with torch loaded).
     args = [
         str(KIT_ROOT / nodeid),
-        f"--rootdir={KIT_ROOT}",
-        f"--config-file={PYPROJECT}",
-        "--noconftest",
-        "-p",
-        "grader.plugin",
-        "-p",
-        "no:cacheprovider",
+        *pytest_options(),
         "-p",
         "no:unraisableexception",
         "-p",
         "no:doctest",
         "-p",
         "no:pastebin",
-        "--assert=plain",
-        "-q",
-        "--no-header",
-        "-o",
-        "console_output_style=classic",
         f"--submission={submission.path}",
     ]
     path = list(sys.path)
