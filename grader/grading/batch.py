@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     return unique
 
 
-def unwritable(files: list[Path], folders_or_files: list[Path] = ()) -> list[str]:
+def unwritable(files: list[Path], folders_or_files: Sequence[Path] = ()) -> list[str]:
     """Output paths that cannot be written, found before grading rather than after it.
 
     ``files`` must not be directories; ``folders_or_files`` may be either (a report
