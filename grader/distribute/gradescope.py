@@ -24,7 +24,7 @@ the student's files in ``/autograder/submission``; the score goes to
 ``KIT_PYTHON`` (default ``$AUTOGRADER_ROOT/venv/bin/python``, the one setup.sh
 makes) and ``GRADER_STEPS`` (e.g. ``"03 04"``: grade only these steps).
 
-The bundle is leak-scanned (:func:`grader.release.leak_scan`) before it is
+The bundle is leak-scanned (:func:`grader.distribute.leak_scan.scan`) before it is
 written: no solution line may appear in it except inside the kit's own grading
 code (``grader/``, ``tests/hidden/``), which the bundle exists to carry.
 """
@@ -43,6 +43,7 @@ from pathlib import Path
 from ..grading.batch import extract_zip
 from ..layout import KIT_ROOT
 from ..steps import MAX_STEP_FILE, STEPS
+from . import leak_scan
 
 # The kit files grading needs, relative to the kit root (folders are taken whole).
 KIT_PARTS = (
@@ -208,9 +209,7 @@ def stage(into: Path, kit_root: Path = KIT_ROOT) -> list[str]:
 
 def scan(bundle_dir: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Leaks in an unpacked bundle: solution lines outside the kit's own grading code."""
-    from .release import leak_scan
-
-    return leak_scan(
+    return leak_scan.scan(
         bundle_dir, kit_root / "solutions", allowed=[kit_root / part for part in GRADING_CODE]
     )
 
