@@ -13,7 +13,7 @@ from . import dataset
 from .distribute import stubs
 from .grading import batch, results, runner
 from .layout import EXERCISES_DIR, SOLUTIONS_DIR
-from .reports import formats as reports
+from .reports import classroom_results, csv_report, gradescope_results, junit
 from .steps import STEPS, resolve
 
 
@@ -175,10 +175,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def write_reports(args: argparse.Namespace, document: dict) -> None:
     """The report files asked for, all made from the results document."""
     if args.junit:
-        batch.write_atomically(args.junit, reports.junit(document))
+        batch.write_atomically(args.junit, junit.report(document))
     if args.csv:
-        batch.write_atomically(args.csv, reports.csv_table(document))
-    for path, make in ((args.gradescope, reports.gradescope), (args.classroom, reports.classroom)):
+        batch.write_atomically(args.csv, csv_report.report(document))
+    for path, make in (
+        (args.gradescope, gradescope_results.report),
+        (args.classroom, classroom_results.report),
+    ):
         if not path:
             continue
         subs = document["submissions"]
