@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import FrameType, ModuleType
 
 from . import dataset
 from .distribute import stubs
@@ -95,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> dict:
+def _extensions() -> dict[str, ModuleType]:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
     from .distribute import gradescope as gradescope_bundle
     from .distribute import release
@@ -225,7 +226,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
 
 

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
@@ -138,7 +139,7 @@ def write_atomically(path: Path, text: str) -> None:
 class Progress:
     """One line per finished submission on stderr: count, name, score, time left."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total, self.done, self.stream = total, 0, stream
         self.start = time.monotonic()
         self.lock = threading.Lock()
