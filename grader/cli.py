@@ -8,12 +8,13 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import FrameType, ModuleType
 
 from . import dataset
 from .distribute import stubs
 from .grading import batch, results, runner
 from .layout import EXERCISES_DIR, SOLUTIONS_DIR
-from .reports import formats as reports
+from .reports import classroom_results, csv_report, gradescope_results, junit
 from .steps import STEPS, resolve
 
 
@@ -95,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> dict:
+def _extensions() -> dict[str, ModuleType]:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
     from .distribute import gradescope as gradescope_bundle
     from .distribute import release
@@ -175,10 +176,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def write_reports(args: argparse.Namespace, document: dict) -> None:
     """The report files asked for, all made from the results document."""
     if args.junit:
-        batch.write_atomically(args.junit, reports.junit(document))
+        batch.write_atomically(args.junit, junit.report(document))
     if args.csv:
-        batch.write_atomically(args.csv, reports.csv_table(document))
-    for path, make in ((args.gradescope, reports.gradescope), (args.classroom, reports.classroom)):
+        batch.write_atomically(args.csv, csv_report.report(document))
+    for path, make in (
+        (args.gradescope, gradescope_results.report),
+        (args.classroom, classroom_results.report),
+    ):
         if not path:
             continue
         subs = document["submissions"]
@@ -222,7 +226,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
 
 

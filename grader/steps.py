@@ -58,6 +58,13 @@ def marker_name(step: str) -> str:
     return f"step{step_number(step):02d}"
 
 
+def marker_line(step: str) -> str:
+    """How a step marker is described (pytest's markers list):
+    ``"step03: step 03, normalizing, a softmax that never overflows, logsumexp"``."""
+    marker = marker_name(step)
+    return f"{marker}: step {marker[4:]}, {TITLES[step]}"
+
+
 def step_for_marker(marker: str) -> str:
     """The full module name of a step marker: ``"step03"`` -> ``"step03_normalization"``."""
     for step in STEPS:
@@ -68,7 +75,7 @@ def step_for_marker(marker: str) -> str:
 
 def resolve(names: list[str]) -> list[str]:
     """Full step names for user input like ``03``, ``step03`` or ``step03_normalization``."""
-    chosen = []
+    chosen: list[str] = []
     for name in names:
         key = (
             name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name

@@ -3,7 +3,8 @@
 Gradescope unpacks the zip into ``/autograder/source``, runs ``setup.sh`` there
 once to build the image, then runs ``run_autograder`` for every submission with
 the student's files in ``/autograder/submission``; the score goes to
-``/autograder/results/results.json``. The zip holds:
+``/autograder/results/results.json``. The zip holds (the first three from
+``templates/gradescope/``):
 
 - ``setup.sh``: installs Python (3.11 or newer) with ``venv``, bubblewrap and
   util-linux with apt, creates ``/autograder/venv`` and installs the kit into it
@@ -13,10 +14,11 @@ the student's files in ``/autograder/submission``; the score goes to
   or inside zips) into a temporary folder, runs ``python -m grader grade DIR
   --gradescope .../results.json --sandbox auto``, and writes a valid
   ``results.json`` (score 0, a short message) whenever grading could not finish;
+- ``README.md``: for the course staff, how to upload and check the zip;
 - ``kit/``: what grading needs and nothing more: ``grader/``, ``tests/hidden/``,
   the root ``conftest.py``, ``pyproject.toml``, ``README.md`` (the package's
   readme), ``data_cache/`` and ``exercises/mnist.py`` (the MNIST helpers every
-  submission is graded with; :func:`grader.submission.kit_mnist` finds it there
+  submission is graded with; :func:`grader.layout.kit_mnist` finds it there
   when there is no ``solutions/``). Never ``solutions/``.
 
 ``run_autograder`` reads, for local runs and tests: ``AUTOGRADER_ROOT`` (default
@@ -24,7 +26,7 @@ the student's files in ``/autograder/submission``; the score goes to
 ``KIT_PYTHON`` (default ``$AUTOGRADER_ROOT/venv/bin/python``, the one setup.sh
 makes) and ``GRADER_STEPS`` (e.g. ``"03 04"``: grade only these steps).
 
-The bundle is leak-scanned (:func:`grader.release.leak_scan`) before it is
+The bundle is leak-scanned (:func:`grader.distribute.leak_scan.scan`) before it is
 written: no solution line may appear in it except inside the kit's own grading
 code (``grader/``, ``tests/hidden/``), which the bundle exists to carry.
 """
@@ -39,10 +41,12 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from ..grading.batch import extract_zip
 from ..layout import KIT_ROOT
 from ..steps import MAX_STEP_FILE, STEPS
+from . import leak_scan, read_template
 
 # The kit files grading needs, relative to the kit root (folders are taken whole).
 KIT_PARTS = (
@@ -58,110 +62,12 @@ KIT_PARTS = (
 GRADING_CODE = ("grader", "tests/hidden")
 _SKIP_DIRS = {"__pycache__", "__MACOSX", ".git", ".ipynb_checkpoints"}
 _STEP_FILES = {f"{s}.py" for s in STEPS}
+# The bundle's own files, from templates/gradescope/.
+TEMPLATES = ("setup.sh", "run_autograder", "README.md")
 
 
 class BundleError(RuntimeError):
     """The bundle cannot be built (a leak, a missing kit file)."""
-
-
-SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, in /autograder/source, to build the image.
-# It installs Python 3.11+ with venv, bubblewrap (the grading sandbox, used where
-# the container allows it) and the kit into /autograder/venv.
-set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-VENV="$ROOT/venv"
-export DEBIAN_FRONTEND=noninteractive
-
-apt-get update -q
-apt-get install -y -q --no-install-recommends ca-certificates bubblewrap util-linux
-
-new_enough() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
-PY=""
-for candidate in python3.13 python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null && new_enough "$candidate"; then
-    PY="$(command -v "$candidate")"
-    break
-  fi
-done
-if [ -z "$PY" ]; then
-  apt-get install -y -q --no-install-recommends python3.11 python3.11-venv
-  PY="$(command -v python3.11)"
-fi
-VERSION="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-# Debian and Ubuntu keep venv (ensurepip) in a package of its own.
-apt-get install -y -q --no-install-recommends "python$VERSION-venv" || true
-
-"$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-# CPU builds of PyTorch: Gradescope's graders have no GPU.
-"$VENV/bin/python" -m pip install -q --extra-index-url https://download.pytorch.org/whl/cpu \
-  -e "$HERE/kit"
-cd "$HERE/kit" && "$VENV/bin/python" -m grader data verify
-"""
-
-RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope runs this for every submission. It always leaves a valid
-# results.json: the grader's, or (if grading could not finish) a score of 0
-# with a short message. The grader's log goes to stdout, which only the course
-# staff see.
-set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-KIT="${KIT_DIR:-$ROOT/source/kit}"
-PY="${KIT_PYTHON:-$ROOT/venv/bin/python}"
-RESULTS="$ROOT/results/results.json"
-mkdir -p "$ROOT/results"
-rm -f "$RESULTS"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/autograder.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-STEP_ARGS=()
-if [ -n "${GRADER_STEPS:-}" ]; then
-  read -ra STEPS <<< "$GRADER_STEPS"
-  STEP_ARGS=(--steps "${STEPS[@]}")
-fi
-export PYTHONPATH="$KIT${PYTHONPATH:+:$PYTHONPATH}"
-export MPLBACKEND=Agg
-
-status=0
-cd "$KIT" || status=$?
-if [ "$status" -eq 0 ]; then
-  "$PY" -m grader.gradescope_bundle collect "$ROOT/submission" "$WORK/submission" || status=$?
-fi
-if [ "$status" -eq 0 ]; then
-  "$PY" -m grader grade "$WORK/submission" --gradescope "$RESULTS" --sandbox auto --jobs 1 \
-    ${STEP_ARGS[@]+"${STEP_ARGS[@]}"}
-  status=$?
-fi
-echo "grader exit status: $status (0: full marks, 1: points lost, other: it failed)"
-if ! "$PY" -m grader.gradescope_bundle check "$RESULTS"; then
-  "$PY" -m grader.gradescope_bundle fallback "$RESULTS" "$status" 2>/dev/null \
-    || cat > "$RESULTS" <<'JSON'
-{"score": 0.0, "stdout_visibility": "hidden", "tests": [],
- "output": "The autograder could not grade this submission. Please tell the course staff."}
-JSON
-fi
-exit 0
-"""
-
-BUNDLE_README = """\
-# Gradescope autograder of the MNIST exercise kit
-
-Upload this zip as the assignment's autograder ("Zip file upload"), with the
-Ubuntu base image. `setup.sh` installs Python, bubblewrap and the kit (from
-`kit/`) into `/autograder/venv`; `run_autograder` grades the step files of each
-submission (uploaded one by one, in folders, or as a zip) with the kit's hidden
-tests and writes `results.json`. Allow 20 minutes or more per submission for all
-thirteen steps on a CPU.
-
-Students' step files are graded with `python -m grader grade`; the bundle holds
-the grader and the hidden tests, not the reference solutions.
-
-Local check without Gradescope (a kit already installed in some Python):
-
-    AUTOGRADER_ROOT=/tmp/ag KIT_DIR=$PWD/kit KIT_PYTHON=/path/to/python \\
-    GRADER_STEPS="03" bash run_autograder    # reads /tmp/ag/submission
-"""
 
 
 # --------------------------------------------------------------------------- building
@@ -191,12 +97,8 @@ def _kit_files(kit_root: Path) -> list[Path]:
 def stage(into: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Write the bundle's files into the folder ``into``; returns their relative paths."""
     written = []
-    for name, text in (
-        ("setup.sh", SETUP_SH),
-        ("run_autograder", RUN_AUTOGRADER),
-        ("README.md", BUNDLE_README),
-    ):
-        (into / name).write_text(text)
+    for name in TEMPLATES:
+        (into / name).write_text(read_template("gradescope", name))
         written.append(name)
     for rel in _kit_files(kit_root):
         target = into / "kit" / rel
@@ -208,9 +110,7 @@ def stage(into: Path, kit_root: Path = KIT_ROOT) -> list[str]:
 
 def scan(bundle_dir: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Leaks in an unpacked bundle: solution lines outside the kit's own grading code."""
-    from .release import leak_scan
-
-    return leak_scan(
+    return leak_scan.scan(
         bundle_dir, kit_root / "solutions", allowed=[kit_root / part for part in GRADING_CODE]
     )
 
@@ -303,7 +203,7 @@ def check_results(path: Path) -> list[str]:
         return ["the top level is not an object"]
     problems = []
 
-    def number(value) -> bool:
+    def number(value: object) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
 
     tests = data.get("tests", [])
@@ -333,7 +233,7 @@ def check_results(path: Path) -> list[str]:
     return problems
 
 
-def fallback_results(exit_status: int) -> dict:
+def fallback_results(exit_status: int) -> dict[str, Any]:
     """The results.json of a submission that could not be graded: 0 points, a short note."""
     return {
         "score": 0.0,
@@ -348,7 +248,7 @@ def fallback_results(exit_status: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grader.gradescope_bundle collect SRC DEST | check RESULTS |
+    """``python -m grader.distribute.gradescope collect SRC DEST | check RESULTS |
     fallback RESULTS STATUS`` (used by run_autograder)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) == 3 and args[0] == "collect":
@@ -371,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
 # --------------------------------------------------------------------------- command line
 
 
-def add_arguments(subparsers) -> argparse.ArgumentParser:
+def add_arguments(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add ``gradescope OUT.zip`` to a subparsers object."""
     parser = subparsers.add_parser(
         "gradescope", help="write a Gradescope autograder zip (grader, hidden tests, data)"
@@ -381,6 +283,7 @@ def add_arguments(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``python -m grader gradescope``: 0 when the zip was written, 1 when refused."""
     try:
         build_bundle(args.out_zip)
     except BundleError as exc:

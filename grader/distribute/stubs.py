@@ -87,13 +87,13 @@ def find_regions(text: str, path: str = "<source>") -> list[Region]:
 def _attach_functions(text: str, regions: list[Region], path: str) -> list[Region]:
     """Name the function each region sits in; a region outside any is an error."""
     tree = ast.parse(text, filename=path)
-    spans = []  # (first line, last line, qualified name), 1-based
+    spans: list[tuple[int, int, str]] = []  # (first line, last line, qualified name), 1-based
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 name = prefix + child.name
-                spans.append((child.lineno, child.end_lineno, name))
+                spans.append((child.lineno, child.end_lineno or child.lineno, name))
                 visit(child, name + ".")
             elif isinstance(child, ast.ClassDef):
                 visit(child, prefix + child.name + ".")

@@ -41,10 +41,7 @@ def timeout_of(item: pytest.Item, default: float) -> float:
 
 def pytest_configure(config: pytest.Config) -> None:
     for step in step_names.STEPS:
-        marker = step_names.marker_name(step)
-        config.addinivalue_line(
-            "markers", f"{marker}: step {marker[4:]}, {step_names.TITLES[step]}"
-        )
+        config.addinivalue_line("markers", step_names.marker_line(step))
     config.addinivalue_line("markers", "points(n): points a hidden test is worth")
     config.addinivalue_line(
         "markers", "training: a hidden test that trains a model (longer timeout, scaled on CUDA)"

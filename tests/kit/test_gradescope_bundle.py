@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.distribute import gradescope as bundle
-from grader.distribute import release
+from grader.distribute import leak_scan
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
@@ -98,7 +98,7 @@ def test_the_bundle_gives_no_solution_away(built, tmp_path):
     # readme and data carry no solution line even with nothing allowed.
     strict = [
         leak
-        for leak in release.leak_scan(root / "source")
+        for leak in leak_scan.scan(root / "source")
         if not leak.startswith(("kit/grader/", "kit/tests/hidden/"))
     ]
     assert strict == []

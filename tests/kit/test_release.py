@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from grader import cli
-from grader.distribute import release, stubs
-from grader.steps import STEPS, marker_name, step_number
+from grader.distribute import classroom, leak_scan, release, stubs
+from grader.steps import STEPS, TITLES, marker_line, marker_name, step_number
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
@@ -27,7 +27,7 @@ STEP03 = "step03_normalization"
 
 @pytest.fixture(scope="module")
 def budgets():
-    return release.step_budgets()
+    return classroom.step_budgets()
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +98,22 @@ def test_no_solutions_hidden_tests_or_grader(released):
 
 def test_the_leak_scan_of_the_release_is_clean(released):
     out, _ = released
-    assert release.leak_scan(out) == []
+    assert leak_scan.scan(out) == []
 
 
 def test_the_solution_lines_are_the_secret_ones():
-    secret = release.solution_lines()
+    secret = leak_scan.solution_lines()
     reference = (KIT_ROOT / "solutions" / f"{STEP03}.py").read_text()
-    key = release._line_key("    return a / a.sum(-1, keepdim=True)")
+    key = leak_scan._line_key("    return a / a.sum(-1, keepdim=True)")
     assert key is not None and key[0] in secret and STEP03 in secret[key[0]]
     assert reference.count("return a / a.sum(-1, keepdim=True)") == 1
     # Trivial lines never count; spacing and a trailing comment do not hide a line.
-    assert release._line_key("return x")[1] < release.MIN_SIGNIFICANT_TOKENS
-    assert release._line_key("loss.backward()")[1] < release.MIN_SIGNIFICANT_TOKENS
-    assert release._line_key("return a/a.sum(-1,keepdim=True)  # mine")[0] == key[0]
+    assert leak_scan._line_key("return x")[1] < leak_scan.MIN_SIGNIFICANT_TOKENS
+    assert leak_scan._line_key("loss.backward()")[1] < leak_scan.MIN_SIGNIFICANT_TOKENS
+    assert leak_scan._line_key("return a/a.sum(-1,keepdim=True)  # mine")[0] == key[0]
     # Lines that the stubs or visible tests show are public.
     for stub_line in (KIT_ROOT / "exercises" / f"{STEP03}.py").read_text().splitlines():
-        k = release._line_key(stub_line)
+        k = leak_scan._line_key(stub_line)
         assert k is None or k[0] not in secret
 
 
@@ -125,7 +125,7 @@ def test_a_planted_leak_is_found(released, tmp_path, where):
     path = copy / where
     before = path.read_text() if path.exists() else ""
     path.write_text(before + "\n        shifted = x  -  x.max(dim=-1, keepdim=True).values\n")
-    leaks = release.leak_scan(copy)
+    leaks = leak_scan.scan(copy)
     assert len(leaks) == 1 and leaks[0].startswith(f"{where}:")
     assert "solutions/step03_normalization.py" in leaks[0]
 
@@ -135,7 +135,7 @@ def test_a_copied_solution_file_is_found(released, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(out / "exercises", copy / "exercises")
     shutil.copyfile(KIT_ROOT / "solutions" / f"{STEP03}.py", copy / "exercises" / "mine.py")
-    leaks = release.leak_scan(copy)
+    leaks = leak_scan.scan(copy)
     assert any("solution marker" in leak for leak in leaks)
     assert sum("the solution line" in leak for leak in leaks) >= 5
 
@@ -204,6 +204,8 @@ def test_pyproject_installs_what_the_exercises_import(released):
     assert "--strict-markers" in pytest_ini["addopts"]
     assert pytest_ini["testpaths"] == ["exercises"]
     assert [m.split(":")[0] for m in pytest_ini["markers"]] == [marker_name(s) for s in STEPS]
+    # The markers as the kit's plugin registers them, titles and all.
+    assert pytest_ini["markers"] == [marker_line(s) for s in STEPS]
 
 
 def test_readme_tells_how_to_set_up_test_and_hand_in(released):
@@ -219,7 +221,8 @@ def test_readme_tells_how_to_set_up_test_and_hand_in(released):
     ):
         assert needed in readme
     for step in STEPS:
-        assert f"exercises/{step}.py" in readme
+        row = f"| {step_number(step):02d} | `exercises/{step}.py` | {TITLES[step]} |"
+        assert row in readme.splitlines()
 
 
 @pytest.mark.slow

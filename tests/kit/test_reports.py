@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from grader.grading import results
-from grader.reports import formats as reports
+from grader.reports import classroom_results, common, csv_report, gradescope_results, junit
 
 S03 = "step03_normalization"
 S04 = "step04_one_hot_loss"
@@ -93,7 +93,7 @@ def _all_tests(sub):
 
 
 def test_gradescope_structure_and_totals(document):
-    out = reports.gradescope(document)
+    out = gradescope_results.report(document)
     json.dumps(out)  # serialisable as it is
     alice = document["submissions"][0]
     assert out["score"] == alice["score"] == 5.0
@@ -121,33 +121,33 @@ def test_gradescope_structure_and_totals(document):
 
 
 def test_gradescope_hides_hidden_test_details_by_default(document):
-    out = reports.gradescope(document)
+    out = gradescope_results.report(document)
     visible = [t for t in out["tests"] if t["visibility"] == "visible"]
     assert SECRET not in json.dumps(visible) + out["output"]
     assert all(t["visibility"] == "after_published" for t in out["tests"] if t not in visible)
     assert any(SECRET in t["output"] for t in out["tests"])  # held back, not lost
 
-    shown = reports.gradescope(document, hidden_details=True)
+    shown = gradescope_results.report(document, hidden_details=True)
     assert all(t["visibility"] == "visible" for t in shown["tests"])
     assert shown["score"] == out["score"]
 
 
 def test_gradescope_second_submission_and_truncation(document):
-    out = reports.gradescope(document, submission_index=1)
+    out = gradescope_results.report(document, submission_index=1)
     assert out["score"] == document["submissions"][1]["score"] == 2.0
     assert out["extra_data"]["submission"] == "=bob"
-    assert all(len(t["output"]) <= reports.MESSAGE_LIMIT for t in out["tests"])
+    assert all(len(t["output"]) <= common.MESSAGE_LIMIT for t in out["tests"])
     long = next(t for t in out["tests"] if t["name"] == f"{S04}: test_one_hot")
     assert long["output"].endswith("[truncated]")
     with pytest.raises(ValueError, match="out of range"):
-        reports.gradescope(document, submission_index=2)
+        gradescope_results.report(document, submission_index=2)
 
 
 # ------------------------------------------------------------------------------------ JUnit
 
 
 def test_junit_parses_back_with_counts_and_properties(document):
-    text = reports.junit(document)
+    text = junit.report(document)
     root = ET.fromstring(text.encode())
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
@@ -201,7 +201,7 @@ def test_junit_parses_back_with_counts_and_properties(document):
 
 
 def test_junit_escapes_names(document):
-    root = ET.fromstring(reports.junit(document).encode())
+    root = ET.fromstring(junit.report(document).encode())
     names = [c.get("name") for c in root.iter("testcase")]
     assert 'test_nll <&> "quoted"' in names
 
@@ -210,7 +210,7 @@ def test_junit_escapes_names(document):
 
 
 def test_csv_parses_back(document):
-    rows = list(csv.reader(io.StringIO(reports.csv_table(document))))
+    rows = list(csv.reader(io.StringIO(csv_report.report(document))))
     assert rows[0] == ["name", S03, S04, "total", "max_total"]
     assert rows[1] == ["alice", "2", "3", "5", "8"]
     assert rows[2] == ["'=bob", "0", "2", "2", "8"]  # no spreadsheet formula
@@ -228,7 +228,7 @@ def test_csv_fractional_scores_and_missing_steps(document):
     doc["submissions"][0]["steps"][S03]["score"] = 3.5
     doc["submissions"][0]["score"] = 6.5
     results.validate(doc)
-    rows = list(csv.reader(io.StringIO(reports.csv_table(doc))))
+    rows = list(csv.reader(io.StringIO(csv_report.report(doc))))
     assert rows[1] == ["alice", "3.5", "3", "6.5", "8"]
     assert rows[2] == ["'=bob", "0", "", "0", "5"]
 
@@ -237,7 +237,7 @@ def test_csv_fractional_scores_and_missing_steps(document):
 
 
 def test_classroom_fields(document):
-    out = reports.classroom(document)
+    out = classroom_results.report(document)
     json.dumps(out)
     alice = document["submissions"][0]
     assert out["version"] == 3
@@ -267,22 +267,22 @@ def test_classroom_fields(document):
 
 
 def test_classroom_overall_status(document):
-    bob = reports.classroom(document, submission_index=1)
+    bob = classroom_results.report(document, submission_index=1)
     assert bob["status"] == "fail"  # step 04 ran
-    assert all(len(t["message"] or "") <= reports.MESSAGE_LIMIT for t in bob["tests"])
+    assert all(len(t["message"] or "") <= common.MESSAGE_LIMIT for t in bob["tests"])
 
     doc = copy.deepcopy(document)
     bob_doc = doc["submissions"][1]
     bob_doc["steps"] = {S03: bob_doc["steps"][S03]}
     bob_doc["score"], bob_doc["max_score"] = 0.0, 5.0
-    errored = reports.classroom(doc, submission_index=1)
+    errored = classroom_results.report(doc, submission_index=1)
     assert errored["status"] == "error" and "missing" in errored["message"]
 
     passing = copy.deepcopy(document)
     alice = passing["submissions"][0]
     alice["steps"] = {S04: alice["steps"][S04]}
     alice["score"], alice["max_score"] = 3.0, 3.0
-    assert reports.classroom(passing)["status"] == "pass"
+    assert classroom_results.report(passing)["status"] == "pass"
 
 
 def test_the_score_table_turns_for_a_class(document):
