@@ -68,7 +68,7 @@ def step_for_marker(marker: str) -> str:
 
 def resolve(names: list[str]) -> list[str]:
     """Full step names for user input like ``03``, ``step03`` or ``step03_normalization``."""
-    chosen = []
+    chosen: list[str] = []
     for name in names:
         key = (
             name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name
