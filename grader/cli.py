@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, Protocol
 
 from . import dataset
 from .distribute import stubs
@@ -95,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> dict:
+class _Command(Protocol):
+    """A command in a module of its own (the module itself is the implementation)."""
+
+    def add_arguments(
+        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> argparse.ArgumentParser: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _extensions() -> dict[str, _Command]:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
     from .distribute import gradescope as gradescope_bundle
     from .distribute import release
@@ -172,7 +184,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0 if all(e["score"] == e["max_score"] for e in entries) else 1
 
 
-def write_reports(args: argparse.Namespace, document: dict) -> None:
+def write_reports(args: argparse.Namespace, document: dict[str, Any]) -> None:
     """The report files asked for, all made from the results document."""
     if args.junit:
         batch.write_atomically(args.junit, reports.junit(document))
@@ -222,7 +234,7 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
 
 

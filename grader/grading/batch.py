@@ -16,9 +16,11 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
@@ -106,7 +108,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     return unique
 
 
-def unwritable(files: list[Path], folders_or_files: list[Path] = ()) -> list[str]:
+def unwritable(files: Sequence[Path], folders_or_files: Sequence[Path] = ()) -> list[str]:
     """Output paths that cannot be written, found before grading rather than after it.
 
     ``files`` must not be directories; ``folders_or_files`` may be either (a report
@@ -137,7 +139,7 @@ def write_atomically(path: Path, text: str) -> None:
 class Progress:
     """One line per finished submission on stderr: count, name, score, time left."""
 
-    def __init__(self, total: int, stream=sys.stderr):
+    def __init__(self, total: int, stream: TextIO = sys.stderr):
         self.total, self.done, self.stream = total, 0, stream
         self.start = time.monotonic()
         self.lock = threading.Lock()
@@ -233,5 +235,5 @@ def load_previous(out: Path | None) -> list[dict]:
     return json.loads(out.read_text()).get("submissions", [])
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory:
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="grader-batch-")

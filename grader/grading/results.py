@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..steps import STEPS
 
 STATUSES = ("passed", "failed", "error", "timeout")
@@ -20,7 +22,9 @@ def submission_entry(
     ``outcomes`` maps a test's nodeid to ``{"status", "message"}``; a test with no
     outcome (the grading process died before it) scores 0 with ``missing_reason``.
     """
-    by_step = {step: {"score": 0.0, "max_score": 0.0, "tests": []} for step in steps}
+    by_step: dict[str, dict[str, Any]] = {
+        step: {"score": 0.0, "max_score": 0.0, "tests": []} for step in steps
+    }
     for test in inventory:
         if test["step"] not in by_step:
             continue
