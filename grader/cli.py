@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Protocol
 from . import dataset
 from .distribute import stubs
 from .grading import batch, results, runner
-from .layout import EXERCISES_DIR, SOLUTIONS_DIR
+from .layout import DATA_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 from .reports import formats as reports
 from .steps import STEPS, resolve
 
@@ -230,7 +230,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         return 1
-    print(f"MNIST in {dataset.DATA_DIR} matches its checksums")
+    print(f"MNIST in {DATA_DIR} matches its checksums")
     return 0
 
 

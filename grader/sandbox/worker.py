@@ -190,7 +190,7 @@ _BUILTIN_EXCEPTIONS = {
 def _message(exc: BaseException, name: str) -> str:
     """``str(exc)``, or a safe text when that raises or recurses (student ``__str__``)."""
     try:
-        text = str(exc)
+        text: object = str(exc)  # trusted no further than the check below
         if isinstance(text, str):
             return str.__str__(text)[:2000]
     except BaseException as problem:  # noqa: BLE001 - RecursionError, or anything it raises
