@@ -8,12 +8,13 @@ import os
 import signal
 import sys
 from pathlib import Path
-from types import FrameType, ModuleType
+from types import FrameType
+from typing import Any, NoReturn, Protocol
 
 from . import dataset
 from .distribute import stubs
 from .grading import batch, results, runner
-from .layout import EXERCISES_DIR, SOLUTIONS_DIR
+from .layout import DATA_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 from .reports import classroom_results, csv_report, gradescope_results, junit
 from .steps import STEPS, resolve
 
@@ -96,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extensions() -> dict[str, ModuleType]:
+class _Command(Protocol):
+    """A command in a module of its own (the module itself is the implementation)."""
+
+    def add_arguments(
+        self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> argparse.ArgumentParser: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _extensions() -> dict[str, _Command]:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
     from .distribute import gradescope as gradescope_bundle
     from .distribute import release
@@ -173,7 +184,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     return 0 if all(e["score"] == e["max_score"] for e in entries) else 1
 
 
-def write_reports(args: argparse.Namespace, document: dict) -> None:
+def write_reports(args: argparse.Namespace, document: dict[str, Any]) -> None:
     """The report files asked for, all made from the results document."""
     if args.junit:
         batch.write_atomically(args.junit, junit.report(document))
@@ -222,11 +233,11 @@ def cmd_data(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if problems:
         return 1
-    print(f"MNIST in {dataset.DATA_DIR} matches its checksums")
+    print(f"MNIST in {DATA_DIR} matches its checksums")
     return 0
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt  # unwinds like Ctrl-C: every scratch folder is removed
 
 

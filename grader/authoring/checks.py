@@ -8,17 +8,22 @@ largest difference.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 import numpy as np
 import pytest
 import torch
 
+if TYPE_CHECKING:
+    from ..submission.protocol import Submission
 
-def fail(message: str):
+
+def fail(message: str) -> NoReturn:
     pytest.fail(message, pytrace=False)
 
 
-def describe(value) -> str:
+def describe(value: object) -> str:
     """A short description of a value: its type, and shape and dtype for arrays."""
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
@@ -28,7 +33,7 @@ def describe(value) -> str:
 
 
 def tensor(
-    value,
+    value: Any,
     what: str,
     shape: tuple | None = None,
     dtype: torch.dtype | None = None,
@@ -47,7 +52,7 @@ def tensor(
     return value
 
 
-def scalar(value, what: str) -> torch.Tensor:
+def scalar(value: Any, what: str) -> torch.Tensor:
     """A 0-dimensional floating tensor (a loss)."""
     value = tensor(value, what)
     if value.dim() != 0:
@@ -58,7 +63,9 @@ def scalar(value, what: str) -> torch.Tensor:
     return value
 
 
-def python_float(value, what: str, low: float | None = None, high: float | None = None) -> float:
+def python_float(
+    value: Any, what: str, low: float | None = None, high: float | None = None
+) -> float:
     # STEPS.md: "a Python float" also accepts numpy.float64 (a float subclass).
     if type(value) not in (float, np.float64):
         fail(f"{what} should be a Python float, got {describe(value)} (hint: .item())")
@@ -245,7 +252,7 @@ def _canonical(identifier: str, names: set[str]) -> str | None:
     return None
 
 
-def _is_main_guard(stmt: ast.stmt) -> bool:
+def _is_main_guard(stmt: ast.stmt) -> TypeGuard[ast.If]:
     """``if __name__ == "__main__":`` (its body does not run when the grader imports it)."""
     test = stmt.test if isinstance(stmt, ast.If) else None
     return (
@@ -347,7 +354,7 @@ class _Module:
             elif isinstance(stmt, (ast.If, ast.While)):
                 self.import_time.append(stmt.test)
                 self._collect(stmt.body + stmt.orelse, True)
-            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            elif isinstance(stmt, (ast.Try, ast.TryStar)):
                 for handler in stmt.handlers:
                     if handler.type is not None:
                         self.import_time.append(handler.type)
@@ -394,7 +401,8 @@ def _fold(node: ast.AST, module: _Module | None = None, depth: int = 0) -> str |
         return None if left is None or right is None else left + right
     if isinstance(node, ast.JoinedStr):
         parts = [again(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
-        return None if None in parts else "".join(parts)
+        known = [p for p in parts if p is not None]
+        return None if len(known) != len(parts) else "".join(known)
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -404,7 +412,8 @@ def _fold(node: ast.AST, module: _Module | None = None, depth: int = 0) -> str |
     ):
         sep = again(node.func.value)
         parts = [again(e) for e in node.args[0].elts]
-        return None if sep is None or None in parts else sep.join(parts)
+        known = [p for p in parts if p is not None]
+        return None if sep is None or len(known) != len(parts) else sep.join(known)
     if isinstance(node, ast.Name) and module is not None:
         bindings = module.effective(node.id)
         if len(bindings) == 1 and bindings[0][0] == "node":
@@ -456,7 +465,7 @@ class _Analysis:
                     self.module(module_name)
         return self.modules[step]
 
-    def found(self, kind: str, name: str, mod: _Module, node) -> None:
+    def found(self, kind: str, name: str, mod: _Module, node: ast.AST | None) -> None:
         self.findings.append(_Finding(kind, name, mod, node))
 
     def _tampering(self, mod: _Module) -> None:
@@ -499,7 +508,7 @@ class _Analysis:
                 return self.module(binding[2])
         return None
 
-    def identifier(self, mod: _Module, ident: str, node, full: bool) -> None:
+    def identifier(self, mod: _Module, ident: str, node: ast.AST | None, full: bool) -> None:
         if full and (used := _canonical(ident, self.names)) is not None:
             self.found("uses", used, mod, node)
         if ident in _DYNAMIC_ATTRIBUTES:
@@ -651,7 +660,7 @@ def calls(
     return any(f.kind == "uses" for f in findings(source, function, names, step))
 
 
-def step_sources(submission) -> dict[str, str]:
+def step_sources(submission: Submission) -> dict[str, str]:
     """The text of every step file the submission has (undecodable ones left out: they
     cannot be imported either)."""
     from ..steps import STEPS
@@ -670,7 +679,7 @@ def step_sources(submission) -> dict[str, str]:
 # --- the call, observed ----------------------------------------------------------------
 
 
-def torch_records(raw, what: str) -> list[tuple[str, bool, int]]:
+def torch_records(raw: Any, what: str) -> list[tuple[str, bool, int]]:
     """The records of ``submission.torch_calls``, checked: they come from the submission's
     process (see grader/authoring/observe.py)."""
     from .observe import MAX_RECORDS
@@ -704,7 +713,7 @@ def observed(records: list[tuple[str, bool, int]], names: set[str]) -> list[str]
 
 
 def written_without(
-    submission,
+    submission: Submission,
     step: str,
     function: str,
     args: tuple,
@@ -712,7 +721,7 @@ def written_without(
     lesson: str,
     kwargs: dict | None = None,
     rule: str | None = None,
-):
+) -> Any:
     """Call ``<step>.<function>(*args)`` and fail if its source or the call itself uses one
     of ``names``; returns the output (for the test to check as well)."""
     output, raw = submission.torch_calls(step, function, args, kwargs)
@@ -740,7 +749,7 @@ def written_without(
 _FD_SEED = 8128  # a fixed generator of its own: the directions never touch the global RNG
 
 
-def _weighted_sum(output, weight) -> float | None:
+def _weighted_sum(output: Any, weight: Any) -> float | None:
     """``sum((o * w).sum())`` over the tensor outputs, in float64; None if none is a tensor."""
     outputs = output if isinstance(output, tuple) else (output,)
     weights = weight if isinstance(weight, tuple) else (weight,)
@@ -756,7 +765,7 @@ def _weighted_sum(output, weight) -> float | None:
     return total if found else None
 
 
-def _magnitude(output, weight) -> float:
+def _magnitude(output: Any, weight: Any) -> float:
     outputs = output if isinstance(output, tuple) else (output,)
     weights = weight if isinstance(weight, tuple) else (weight,)
     total = 0.0
@@ -764,7 +773,9 @@ def _magnitude(output, weight) -> float:
         if isinstance(o, torch.Tensor) and o.is_floating_point():
             w = weights[i] if i < len(weights) else None
             o = o.detach().to("cpu", torch.float64).abs()
-            total += (o if w is None else o * w.detach().to("cpu", torch.float64).abs()).sum()
+            total += (
+                (o if w is None else o * w.detach().to("cpu", torch.float64).abs()).sum().item()
+            )
     return float(total)
 
 
@@ -772,7 +783,15 @@ def _agrees(fd: float, claimed: float, scale: float, rounding: float, rel: float
     return abs(fd - claimed) <= rel * (scale + abs(fd)) + rounding + 1e-9
 
 
-def gradient_of_outputs(call, args, kwargs, weight, output, grads, what: str) -> None:
+def gradient_of_outputs(
+    call: Callable[..., Any],
+    args: tuple,
+    kwargs: dict | None,
+    weight: Any,
+    output: Any,
+    grads: Any,
+    what: str,
+) -> None:
     """Check ``(output, grads)`` reported for ``call(*args, **kwargs)`` against ``call`` itself.
 
     ``call`` runs the student's function on the grader's behalf and returns plain
@@ -797,7 +816,7 @@ def gradient_of_outputs(call, args, kwargs, weight, output, grads, what: str) ->
                 f"{tuple(args[i].shape)}, got {describe(g)}"
             )
 
-    def run(shift=None, h=0.0):
+    def run(shift: list[torch.Tensor] | None = None, h: float = 0.0) -> Any:
         fresh = []
         for i, a in enumerate(args):
             if i in inputs:
@@ -841,7 +860,9 @@ def gradient_of_outputs(call, args, kwargs, weight, output, grads, what: str) ->
             )
 
 
-def parameter_gradients_of_outputs(module, args, weight, grads, what: str) -> None:
+def parameter_gradients_of_outputs(
+    module: Any, args: tuple, weight: Any, grads: Any, what: str
+) -> None:
     """Check parameter gradients reported for ``module(*args)`` against the module itself.
 
     For each parameter, the module's parameters are moved along a random direction
@@ -880,9 +901,10 @@ def parameter_gradients_of_outputs(module, args, weight, grads, what: str) -> No
                 moved[name] = (original[name].double() + sign * h * v).to(original[name].dtype)
                 module.load_state_dict(moved)
                 sums.append(_weighted_sum(module(*args), weight))
-            if None in sums:
+            plus, minus = sums
+            if plus is None or minus is None:
                 fail(f"{what} should return tensors")
-            fd = (sums[0] - sums[1]) / (2 * h)
+            fd = (plus - minus) / (2 * h)
             claimed = 0.0 if grad is None else (grad.double() * v).sum().item()
             scale = 0.0 if grad is None else (grad.double().abs() * v.abs()).sum().item()
             rounding = 5 * eps * magnitude / h

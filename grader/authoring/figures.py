@@ -8,8 +8,12 @@ lines, texts and legend labels: lists, strings and numpy arrays only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -41,21 +45,22 @@ class FigureData:
         return " ".join(parts)
 
 
-def figure_data(fig) -> FigureData:
+def figure_data(fig: Figure) -> FigureData:
     """Read a matplotlib ``Figure`` into plain data, then close it."""
     import matplotlib.pyplot as plt
     from matplotlib.image import AxesImage
     from matplotlib.patches import Rectangle
 
     fig.canvas.draw()  # a real render: errors in what was drawn show up here
+    suptitle = getattr(fig, "_suptitle", None)  # private: Figure's type hints leave it out
     data = FigureData(
-        suptitle=fig._suptitle.get_text() if fig._suptitle else "",
+        suptitle=suptitle.get_text() if suptitle else "",
         texts=[
             t.get_text()
             for t in fig.texts
             if t
             not in (
-                fig._suptitle,
+                suptitle,
                 getattr(fig, "_supxlabel", None),
                 getattr(fig, "_supylabel", None),
             )
@@ -97,7 +102,7 @@ def figure_data(fig) -> FigureData:
     return data
 
 
-def to_plain(value):
+def to_plain(value: Any) -> Any:
     """Figures become :class:`FigureData`; everything else passes as it is."""
     try:
         from matplotlib.figure import Figure

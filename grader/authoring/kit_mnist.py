@@ -10,5 +10,6 @@ import importlib.util
 from ..layout import kit_mnist
 
 _spec = importlib.util.spec_from_file_location("grader._kit_mnist_module", kit_mnist())
+assert _spec is not None and _spec.loader is not None  # a .py file always has a loader
 mnist = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mnist)

@@ -21,12 +21,17 @@ there must work).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+Activation = Callable[[torch.Tensor], torch.Tensor]
 
-def _fail(message: str):
+
+def _fail(message: str) -> NoReturn:
     from . import checks  # grader side only (pytest)
 
     checks.fail(message)
@@ -43,14 +48,14 @@ class MLP(nn.Module):
         self.hidden = nn.Linear(n_in, nh)
         self.out = nn.Linear(nh, n_out)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(torch.relu(self.hidden(x)))
 
 
 class ConvNet(nn.Module):
     """Step 09's create_conv_model: three conv/ReLU/max-pool blocks, flatten, Linear(128, 10)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.layers = nn.Sequential(
             nn.Conv2d(1, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -59,7 +64,7 @@ class ConvNet(nn.Module):
             nn.Flatten(), nn.Linear(128, 10),
         )  # fmt: skip
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x.reshape(-1, 1, 28, 28))
 
 
@@ -71,17 +76,17 @@ class AE(nn.Module):
         self.encoder = nn.Linear(N_input, N_hidden_nodes)
         self.decoder = nn.Linear(N_hidden_nodes, N_input)
 
-    def encode(self, x):
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(self.encoder(x.reshape(x.shape[0], -1)))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decoder(self.encode(x))).reshape(-1, 1, 28, 28)
 
 
 class RNN(nn.Module):
     """Step 11's RNN: ``h_t = act(w_hx x_t + w_hh h_{t-1} + b_h)``, ``y_t = w_yh h_t + b_y``."""
 
-    def __init__(self, N_input: int, N_hidden: int, N_output: int, hidden_activation):
+    def __init__(self, N_input: int, N_hidden: int, N_output: int, hidden_activation: Activation):
         super().__init__()
         self.w_hh = nn.Parameter(torch.zeros(N_hidden, N_hidden))
         self.w_hx = nn.Parameter(torch.zeros(N_hidden, N_input))
@@ -90,7 +95,9 @@ class RNN(nn.Module):
         self.b_y = nn.Parameter(torch.zeros(N_output, 1))
         self.act = hidden_activation
 
-    def forward(self, inp_ts, hidden_act=None):
+    def forward(
+        self, inp_ts: torch.Tensor, hidden_act: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = hidden_act
         if h is None:
             h = self.w_hh.new_zeros(self.w_hh.shape[0], 1)
@@ -104,7 +111,13 @@ class RNN(nn.Module):
 class Net(nn.Module):
     """Step 13's Net: ``F.linear``, activation (None: ELU), ``F.linear``."""
 
-    def __init__(self, num_features: int, num_hidden: int, num_output: int, activation=None):
+    def __init__(
+        self,
+        num_features: int,
+        num_hidden: int,
+        num_output: int,
+        activation: Activation | None = None,
+    ):
         super().__init__()
         self.W_1 = nn.Parameter(torch.zeros(num_hidden, num_features))
         self.b_1 = nn.Parameter(torch.zeros(num_hidden))
@@ -112,7 +125,7 @@ class Net(nn.Module):
         self.b_2 = nn.Parameter(torch.zeros(num_output))
         self.activation = F.elu if activation is None else activation
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(self.activation(F.linear(x, self.W_1, self.b_1)), self.W_2, self.b_2)
 
 
@@ -126,6 +139,11 @@ class Recorder(nn.Module):
     they come back from a sandboxed worker with the module's state.
     """
 
+    # Buffers (registered below): declared here so that they read as tensors, not modules.
+    order: torch.Tensor
+    batches: torch.Tensor
+    counts: torch.Tensor
+
     def __init__(self, n_features: int, n_classes: int, capacity: int):
         super().__init__()
         self.linear = nn.Linear(n_features - 1, n_classes)
@@ -133,7 +151,7 @@ class Recorder(nn.Module):
         self.register_buffer("batches", torch.zeros(capacity, dtype=torch.int64))
         self.register_buffer("counts", torch.zeros(3, dtype=torch.int64))  # seen, batches, lost
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
             with torch.no_grad():
                 ids = x[:, 0].detach().round().to(torch.int64).to(self.order.device)
@@ -151,11 +169,11 @@ class Recorder(nn.Module):
 # --- the loader ----------------------------------------------------------------------------
 
 
-def _shapes(items) -> list[tuple]:
+def _shapes(items: list[tuple[str, torch.Tensor]]) -> list[tuple]:
     return [tuple(v.shape) for _, v in items]
 
 
-def state_tensors(state, what: str) -> list[tuple[str, torch.Tensor]]:
+def state_tensors(state: Any, what: str) -> list[tuple[str, torch.Tensor]]:
     """The ``(key, tensor)`` pairs of a returned ``state_dict``, checked, on the CPU."""
     if not isinstance(state, dict):
         _fail(f"{what}.state_dict() should return a dict of tensors, got {type(state).__name__}")
@@ -170,7 +188,10 @@ def state_tensors(state, what: str) -> list[tuple[str, torch.Tensor]]:
     return items
 
 
-def load_by_shape(kit: nn.Module, state, what: str, architecture: str) -> nn.Module:
+_Kit = TypeVar("_Kit", bound=nn.Module)
+
+
+def load_by_shape(kit: _Kit, state: Any, what: str, architecture: str) -> _Kit:
     """Load ``state`` into ``kit``: each kit tensor takes the first unused one of its shape.
 
     Every tensor of ``state`` must be used and every kit tensor filled;
@@ -215,7 +236,7 @@ def load_by_shape(kit: nn.Module, state, what: str, architecture: str) -> nn.Mod
     return _load(kit, loaded, what)
 
 
-def load_by_name(kit: nn.Module, state, what: str, architecture: str) -> nn.Module:
+def load_by_name(kit: _Kit, state: Any, what: str, architecture: str) -> _Kit:
     """Load the tensors STEPS.md names (the kit's own keys) from ``state`` into ``kit``."""
     theirs = dict(state_tensors(state, what))
     loaded = {}
@@ -231,7 +252,7 @@ def load_by_name(kit: nn.Module, state, what: str, architecture: str) -> nn.Modu
     return _load(kit, loaded, what)
 
 
-def _load(kit: nn.Module, loaded: dict, what: str) -> nn.Module:
+def _load(kit: _Kit, loaded: dict[str, torch.Tensor], what: str) -> _Kit:
     for key, value in loaded.items():
         if value.is_complex():
             _fail(f"{what}: the tensor for {key} has dtype {value.dtype}, not a real number")
@@ -241,13 +262,13 @@ def _load(kit: nn.Module, loaded: dict, what: str) -> nn.Module:
     return kit
 
 
-def mlp(state, n_in: int, nh: int, n_out: int, what: str) -> MLP:
+def mlp(state: Any, n_in: int, nh: int, n_out: int, what: str) -> MLP:
     """The kit's ``Linear(n_in, nh)``, ReLU, ``Linear(nh, n_out)`` holding ``state``."""
     architecture = f"Linear({n_in}, {nh}), ReLU, Linear({nh}, {n_out})"
     return load_by_shape(MLP(n_in, nh, n_out), state, what, architecture)
 
 
-def conv_net(state, what: str) -> ConvNet:
+def conv_net(state: Any, what: str) -> ConvNet:
     architecture = (
         "Conv2d(1, 16, 3), Conv2d(16, 64, 3), Conv2d(64, 128, 3) and Linear(128, 10) "
         "(ReLU, MaxPool2d(2) and Flatten hold no tensors)"
@@ -255,7 +276,7 @@ def conv_net(state, what: str) -> ConvNet:
     return load_by_shape(ConvNet(), state, what, architecture)
 
 
-def autoencoder(state, what: str, n_input: int = 784, n_hidden: int = 50) -> AE:
+def autoencoder(state: Any, what: str, n_input: int = 784, n_hidden: int = 50) -> AE:
     architecture = (
         f"Linear({n_input}, {n_hidden}) + ReLU (the encoder) and "
         f"Linear({n_hidden}, {n_input}) + sigmoid (the decoder)"
@@ -263,7 +284,7 @@ def autoencoder(state, what: str, n_input: int = 784, n_hidden: int = 50) -> AE:
     return load_by_shape(AE(n_input, n_hidden), state, what, architecture)
 
 
-def rnn(state, sizes: tuple[int, int, int], activation, what: str) -> RNN:
+def rnn(state: Any, sizes: tuple[int, int, int], activation: Activation, what: str) -> RNN:
     return load_by_name(
         RNN(*sizes, activation),
         state,
@@ -272,13 +293,13 @@ def rnn(state, sizes: tuple[int, int, int], activation, what: str) -> RNN:
     )
 
 
-def net(state, sizes: tuple[int, int, int], activation, what: str) -> Net:
+def net(state: Any, sizes: tuple[int, int, int], activation: Activation | None, what: str) -> Net:
     return load_by_name(
         Net(*sizes, activation), state, what, "W_1 (H, F), b_1 (H,), W_2 (O, H), b_2 (O,)"
     )
 
 
-def state_of(model, what: str) -> dict:
+def state_of(model: Any, what: str) -> dict:
     """``model.state_dict()`` of a student's model (local or in a worker), as a dict."""
     try:
         method = model.state_dict
@@ -290,7 +311,16 @@ def state_of(model, what: str) -> dict:
 # --- the kit's own training loop, run on the grader's side ---------------------------------
 
 
-def train_classifier(model, X, y, epochs=1, batch_size=64, lr=1e-3, seed=0, device="cpu"):
+def train_classifier(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int = 1,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> list[float]:
     """A plain Adam + cross-entropy loop (the kit's, not the student's); returns epoch losses."""
     torch.manual_seed(seed)
     model.to(device).train()

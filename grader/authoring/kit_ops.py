@@ -12,10 +12,18 @@ test sees it. Training and evaluation run on the grader's side
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import torch
 
 
-def grad_of(function, args, kwargs=None, weight=None):
+def grad_of(
+    function: Callable[..., Any],
+    args: tuple,
+    kwargs: dict[str, Any] | None = None,
+    weight: torch.Tensor | None = None,
+) -> tuple[Any, tuple[torch.Tensor | None, ...] | None]:
     """Call ``function(*args, **kwargs)``; return ``(output, grads)``.
 
     ``grads`` has one entry per tensor argument that requires grad: the
@@ -32,7 +40,9 @@ def grad_of(function, args, kwargs=None, weight=None):
     return output.detach(), tuple(grads)
 
 
-def module_grads(module, args, weight=None):
+def module_grads(
+    module: torch.nn.Module, args: tuple, weight: Any = None
+) -> dict[str, torch.Tensor | None]:
     """Gradients of a module's output by parameter name (None where none reaches).
 
     The target is ``(output * weight).sum()``; for a module returning a tuple,
@@ -48,7 +58,7 @@ def module_grads(module, args, weight=None):
         if isinstance(o, torch.Tensor) and o.requires_grad
     ]
     if terms:
-        sum(t.sum() for t in terms).backward()
+        cast(torch.Tensor, sum(t.sum() for t in terms)).backward()  # terms is not empty
     return {
         name: None if p.grad is None else p.grad.detach().clone()
         for name, p in module.named_parameters()

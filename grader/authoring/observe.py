@@ -16,6 +16,9 @@ check refuses those names in every step that has a "without" rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch.overrides import TorchFunctionMode, resolve_name
 
@@ -23,7 +26,7 @@ from torch.overrides import TorchFunctionMode, resolve_name
 MAX_RECORDS = 4096
 
 
-def call_name(func) -> str:
+def call_name(func: object) -> str:
     """``torch.nn.functional.softmax``, ``torch.Tensor.exp``, ``aten.softmax.int``, ..."""
     try:
         name = resolve_name(func)
@@ -39,11 +42,17 @@ def call_name(func) -> str:
 class TorchCalls(TorchFunctionMode):
     """Counts each torch function called while active, with the grad mode at the call."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.counts: dict[tuple[str, bool], int] = {}
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
+    def __torch_function__(
+        self,
+        func: Callable[..., Any],
+        types: object,
+        args: tuple = (),
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
         key = (call_name(func), torch.is_grad_enabled())
         if key in self.counts or len(self.counts) < MAX_RECORDS:
             self.counts[key] = self.counts.get(key, 0) + 1

@@ -108,7 +108,7 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     return unique
 
 
-def unwritable(files: list[Path], folders_or_files: Sequence[Path] = ()) -> list[str]:
+def unwritable(files: Sequence[Path], folders_or_files: Sequence[Path] = ()) -> list[str]:
     """Output paths that cannot be written, found before grading rather than after it.
 
     ``files`` must not be directories; ``folders_or_files`` may be either (a report
@@ -235,5 +235,5 @@ def load_previous(out: Path | None) -> list[dict]:
     return json.loads(out.read_text()).get("submissions", [])
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory:
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="grader-batch-")

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 
-def add_arguments(subparsers) -> argparse.ArgumentParser:
+def add_arguments(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add the ``nbgrader`` command (with ``build`` and ``grade``) to a subparsers object."""
     parser = subparsers.add_parser(
         "nbgrader", help="build an nbgrader course of the kit, or grade through nbgrader"

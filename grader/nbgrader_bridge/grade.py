@@ -23,7 +23,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -47,7 +49,7 @@ def _path_with_bin() -> str:
 
 
 @contextlib.contextmanager
-def _bin_on_path():
+def _bin_on_path() -> Iterator[None]:
     saved = os.environ.get("PATH")
     os.environ["PATH"] = _path_with_bin()
     try:
@@ -61,7 +63,7 @@ def _bin_on_path():
 
 def nbgrader(
     course: Path, *args: str, timeout: float | None = None, check: bool = True
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies)."""
     # Its kernels' scratch folders (a staged notebook per step) go with this folder, also
     # when nbgrader ends a kernel without letting it clean up.
@@ -108,7 +110,7 @@ def autograde_failures(log: str) -> dict[str, str]:
         )
         if not match:
             continue
-        block = []
+        block: list[str] = []
         for follow in lines[i + 1 :]:
             if follow.startswith("[") and block:
                 break
@@ -209,7 +211,9 @@ def read_scores(
     """One submission's results entry, scores read from nbgrader's gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    by_step = {step: {"score": 0.0, "max_score": 0.0, "tests": []} for step in steps}
+    by_step: dict[str, dict[str, Any]] = {
+        step: {"score": 0.0, "max_score": 0.0, "tests": []} for step in steps
+    }
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     with _bin_on_path(), Gradebook(db_url, course_id=COURSE_ID) as gb:
         for step in steps:

@@ -27,14 +27,21 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ..grading.runner import pytest_options
 from ..layout import DATA_DIR, KIT_ROOT
 
-_submissions: dict[tuple, object] = {}
+if TYPE_CHECKING:
+    from ..submission.direct import DirectSubmission
+    from ..submission.protocol import Submission
+
+# By (folder, step, the notebook's mtime): a changed notebook is staged again.
+_submissions: dict[tuple[str, str, int | None], DirectSubmission] = {}
 
 
 class HiddenTestFailed(Exception):
@@ -42,7 +49,7 @@ class HiddenTestFailed(Exception):
 
 
 @contextlib.contextmanager
-def _silenced():
+def _silenced() -> Iterator[io.StringIO]:
     """Nothing reaches the cell's outputs: Python streams, file descriptors, warnings, logs."""
     buffer = io.StringIO()
     for stream in (sys.stdout, sys.stderr):
@@ -97,7 +104,7 @@ def _data_dir(folder: Path) -> Path:
     return DATA_DIR
 
 
-def notebook_submission(step: str):
+def notebook_submission(step: str) -> DirectSubmission:
     """The direct submission made from this kernel's notebook folder (cached per kernel)."""
     from ..submission.direct import DirectSubmission
 
@@ -115,23 +122,23 @@ def notebook_submission(step: str):
 class _Outcome:
     """A pytest plugin: serves the submission, keeps the kit's judgement of the test."""
 
-    def __init__(self, submission):
+    def __init__(self, submission: Submission):
         self.submission = submission
         self.result: tuple[str, str] | None = None
         self.called = False
         self.problems: list[str] = []
 
-    def pytest_configure(self, config):
+    def pytest_configure(self, config: pytest.Config) -> None:
         # This kernel's submission, kept open between runs (the kit's fixture serves it).
         from ..plugin.fixtures import provide_submission
 
         provide_submission(config, self.submission)
 
-    def pytest_collectreport(self, report):
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.problems.append(str(report.longrepr)[-1500:])
 
-    def pytest_runtest_logreport(self, report):
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         judged = getattr(report, "grader", None)
         if judged is None:
             return
@@ -146,7 +153,7 @@ class _Outcome:
         return self.result
 
 
-def run_pytest(nodeid: str, submission) -> tuple[str, str]:
+def run_pytest(nodeid: str, submission: Submission) -> tuple[str, str]:
     """``(status, message)`` of one hidden test run in this process on ``submission``."""
     outcome = _Outcome(submission)
     # The runner's options; less the plugins that only cost time here (unraisableexception
@@ -167,8 +174,9 @@ def run_pytest(nodeid: str, submission) -> tuple[str, str]:
         code = pytest.main(args, plugins=[outcome])
     finally:
         sys.path[:] = path
-    if outcome.outcome() is not None:
-        return outcome.outcome()
+    judged = outcome.outcome()
+    if judged is not None:
+        return judged
     detail = " ".join(outcome.problems)[-1500:] or f"pytest exit code {int(code)}"
     return "error", f"the hidden test {nodeid} could not be run: {detail}"
 

@@ -27,7 +27,11 @@ import re
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable, Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
+from typing import Any, NamedTuple, TextIO
 
 STEP_NAME = re.compile(r"^step\d\d_\w+$")
 # The first line of every generated visible-tests cell; such cells are not step code.
@@ -131,7 +135,12 @@ def find_notebook(step: str) -> Path | None:
 class _StepNotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports ``stepNN_name`` from ``stepNN_name.ipynb`` when no such module exists."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
         if path is not None or not STEP_NAME.match(fullname):
             return None
         notebook = find_notebook(fullname)
@@ -139,11 +148,13 @@ class _StepNotebookFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return None
         return importlib.util.spec_from_loader(fullname, self, origin=str(notebook))
 
-    def create_module(self, spec):
+    def create_module(self, spec: ModuleSpec) -> None:
         return None
 
-    def exec_module(self, module):
-        notebook = Path(module.__spec__.origin)
+    def exec_module(self, module: ModuleType) -> None:
+        spec = module.__spec__
+        assert spec is not None and spec.origin is not None  # made by find_spec above
+        notebook = Path(spec.origin)
         module.__file__ = str(notebook)
         code = compile(module_source(notebook, relative=False), str(notebook), "exec")
         exec(code, module.__dict__)
@@ -181,9 +192,9 @@ def _seed() -> None:
         pass
 
 
-def _cases(function) -> list[tuple[str, dict]]:
+def _cases(function: Callable[..., Any]) -> list[tuple[str, dict[str, Any]]]:
     """``(id, arguments)`` for every parametrized case of a test function."""
-    cases = [("", {})]
+    cases: list[tuple[str, dict[str, Any]]] = [("", {})]
     for mark in reversed(getattr(function, "pytestmark", [])):
         if mark.name != "parametrize":
             continue
@@ -205,35 +216,41 @@ def _cases(function) -> list[tuple[str, dict]]:
     return cases
 
 
+class CaptureResult(NamedTuple):
+    """What ``capsys.readouterr()`` returns, as in pytest."""
+
+    out: str
+    err: str
+
+
 class _Capsys:
     """pytest's ``capsys`` for a notebook: what the test prints, read with ``readouterr()``."""
 
-    def __init__(self):
-        import collections
+    def __init__(self) -> None:
         import io
 
-        self._result = collections.namedtuple("CaptureResult", "out err")
-        self._out, self._err, self._saved = io.StringIO(), io.StringIO(), None
+        self._out, self._err = io.StringIO(), io.StringIO()
+        self._saved: tuple[TextIO, TextIO] | None = None
 
-    def start(self):
+    def start(self) -> _Capsys:
         self._saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self._out, self._err
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         if self._saved is not None:
             sys.stdout, sys.stderr = self._saved
             self._saved = None
 
-    def readouterr(self):
-        result = self._result(self._out.getvalue(), self._err.getvalue())
+    def readouterr(self) -> CaptureResult:
+        result = CaptureResult(self._out.getvalue(), self._err.getvalue())
         for stream in (self._out, self._err):
             stream.seek(0)
             stream.truncate()
         return result
 
 
-def _fixture(name: str, cleanups: list):
+def _fixture(name: str, cleanups: list[Callable[[], None]]) -> Any:
     if name == "tmp_path":
         return Path(tempfile.mkdtemp(prefix="kit-visible-"))
     if name == "device":
@@ -260,12 +277,13 @@ def run_visible_tests(namespace: dict) -> None:
         for n, f in list(namespace.items())
         if n.startswith("test_") and inspect.isfunction(f)
     ]
-    failed, passed = [], 0
+    failed: list[str] = []
+    passed = 0
     for name, function in tests:
         wanted = list(inspect.signature(function).parameters)
         for case_id, args in _cases(function):
             label = f"{name}[{case_id}]" if case_id else name
-            cleanups: list = []
+            cleanups: list[Callable[[], None]] = []
             try:
                 kwargs = {p: args[p] if p in args else _fixture(p, cleanups) for p in wanted}
             except LookupError as exc:
@@ -274,6 +292,7 @@ def run_visible_tests(namespace: dict) -> None:
                 print(f"SKIPPED {label}: needs the pytest fixture {exc}; run it with pytest")
                 continue
             _seed()
+            error: str | None
             try:
                 function(**kwargs)
             except NotImplementedError as exc:

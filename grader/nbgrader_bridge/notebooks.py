@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -38,9 +39,16 @@ def to_notebook_imports(text: str) -> str:
 
 
 def _meta(
-    grade_id: str, role: str, *, solution=False, grade=False, locked=True, points=None, **kit
-) -> dict:
-    nbgrader = {
+    grade_id: str,
+    role: str,
+    *,
+    solution: bool = False,
+    grade: bool = False,
+    locked: bool = True,
+    points: float | None = None,
+    **kit: Any,
+) -> dict[str, Any]:
+    nbgrader: dict[str, Any] = {
         "grade": grade,
         "solution": solution,
         "locked": locked,
@@ -66,17 +74,23 @@ HOW_TO = (
 )
 
 
+def _last_line(node: ast.stmt) -> int:
+    """The last line of a statement (ast.parse sets it on every one)."""
+    assert node.end_lineno is not None
+    return node.end_lineno
+
+
 def _chunks(text: str, tree: ast.Module) -> list[tuple[list[ast.stmt], str]]:
     """The top-level statements of a module with their source, comments above attached."""
     lines = text.splitlines()
     body = list(tree.body)
+    first = body[0] if body else None
     if (
-        body
-        and isinstance(body[0], ast.Expr)
-        and isinstance(getattr(body[0], "value", None), ast.Constant)
-        and isinstance(body[0].value.value, str)
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
     ):
-        start = body[0].end_lineno
+        start = _last_line(first)
         body = body[1:]
     else:
         start = 0
@@ -89,7 +103,7 @@ def _chunks(text: str, tree: ast.Module) -> list[tuple[list[ast.stmt], str]]:
             end = len(lines)
         else:  # up to the next statement, less the blank lines and top-level comments before it
             end = firsts[i + 1]
-            while end > node.end_lineno and (
+            while end > _last_line(node) and (
                 not lines[end - 1].strip() or lines[end - 1].startswith("#")
             ):
                 end -= 1
@@ -136,7 +150,7 @@ def _visible_tests_source(path: Path, step: str) -> str:
     text = path.read_text()
     tree = ast.parse(text)
     lines = text.splitlines()
-    drop = set()
+    drop: set[int] = set()
     for node in tree.body:
         own_import = isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == step
         docstring = (
@@ -145,7 +159,7 @@ def _visible_tests_source(path: Path, step: str) -> str:
             and isinstance(getattr(node, "value", None), ast.Constant)
         )
         if own_import or docstring:
-            drop.update(range(node.lineno - 1, node.end_lineno))
+            drop.update(range(node.lineno - 1, _last_line(node)))
     kept = "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n")
     kept = re.sub(r"\n{3,}(?=(import|from) )", "\n\n", kept)
     header = (
@@ -205,7 +219,7 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
     for nodes, chunk in _chunks(text, tree):
         node = nodes[0]
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-        inside = [r for r in regions if first - 1 <= r.begin < node.end_lineno]
+        inside = [r for r in regions if first - 1 <= r.begin < _last_line(node)]
         if not inside:
             pending.append((node, chunk))
             continue
@@ -272,14 +286,14 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
 # --- a student's step file in a released notebook -----------------------------------------
 
 
-def _release_names(cell) -> list[str]:
+def _release_names(cell: Any) -> list[str]:
     try:
         return [n for node in ast.parse(cell.source).body for n in _defined_names(node)]
     except SyntaxError:
         return []
 
 
-def _is_solution(cell) -> bool:
+def _is_solution(cell: Any) -> bool:
     return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
@@ -298,7 +312,8 @@ def fill_notebook(release: nbformat.NotebookNode, step_text: str) -> nbformat.No
         tail_start -= 1
     head, tail = after[:tail_start], after[tail_start:]
     solutions = {n: c for c in nb.cells if _is_solution(c) for n in _release_names(c)[:1]}
-    body, used = [], set()
+    body: list[Any] = []
+    used: set[str] = set()
     try:
         tree = ast.parse(step_text)
     except SyntaxError:

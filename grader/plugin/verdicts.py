@@ -8,8 +8,11 @@ message never shows the hidden test's source.
 from __future__ import annotations
 
 import json
+from collections.abc import Generator
+from typing import Any
 
 import pytest
+from pluggy import Result
 
 from ..submission.direct import DirectSubmission
 from ..submission.protocol import SandboxUnavailable, SubmissionError, describe_exception
@@ -35,9 +38,9 @@ def _unwrapped(exc: BaseException) -> BaseException:
     return exc
 
 
-def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
+def _judgement(item: pytest.Item, when: str, failure: BaseException) -> tuple[str, str]:
     """(status, message) of a failed phase; the message never shows test source."""
-    exc = _first_leaf(call.excinfo.value)
+    exc = _first_leaf(failure)
     text = str(exc)
     if isinstance(exc, pytest.fail.Exception) and text.startswith("Timeout"):
         limit = f" ({text.split('>')[-1].split()[0].rstrip(')')})" if ">" in text else ""
@@ -45,7 +48,7 @@ def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
     if isinstance(exc, SandboxUnavailable):
         return "error", str(exc)
     if isinstance(exc, SubmissionError):
-        return ("error" if call.when == "setup" else "failed"), str(exc)
+        return ("error" if when == "setup" else "failed"), str(exc)
     if isinstance(exc, pytest.skip.Exception):
         return "failed", "the test was skipped, which earns no points"
     if isinstance(exc, AssertionError):
@@ -55,19 +58,22 @@ def _judgement(item: pytest.Item, call: pytest.CallInfo) -> tuple[str, str]:
         return "failed", text
     sub = item.funcargs.get("submission") if hasattr(item, "funcargs") else None
     hint = str(sub.staged) if isinstance(sub, DirectSubmission) else ""
-    return ("error" if call.when != "call" else "failed"), describe_exception(exc, hint)
+    return ("error" if when != "call" else "failed"), describe_exception(exc, hint)
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
-    report = outcome.get_result()
+    # Any: the verdict rides on the report as an extra attribute (pytest keeps those).
+    report: Any = outcome.get_result()
     if not is_hidden(item):
         return
     if call.excinfo is None:
         report.grader = ("passed", "")
     else:
-        report.grader = _judgement(item, call)
+        report.grader = _judgement(item, call.when, call.excinfo.value)
         if isinstance(call.excinfo.value, (SubmissionError, NotImplementedError)):
             report.longrepr = report.grader[1]  # one line, not a wall of traceback
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import torch
 
@@ -65,8 +66,9 @@ class Sandbox:
         work: Path | None = None,
     ):
         work = Path(work) if work is not None else staged.parent
-        self.proc: subprocess.Popen | None = None
-        self.control = self.control_file = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.control: socket.socket | None = None
+        self.control_file: TextIO | None = None
         self.cgroup: Cgroup | None = None
         self.scratch: Path | None = None
         self._closed = False
@@ -206,7 +208,9 @@ class Sandbox:
     def alive(self) -> bool:
         return not self._closed and self.proc is not None and self.proc.poll() is None
 
-    def _ask(self, line: str, fds: tuple = ()) -> str:
+    def _ask(self, line: str, fds: tuple[int, ...] = ()) -> str:
+        # Both set by __init__, which raises rather than return a sandbox without them.
+        assert self.control is not None and self.control_file is not None
         try:
             socket.send_fds(self.control, [line.encode()], list(fds))
             answer = self.control_file.readline()

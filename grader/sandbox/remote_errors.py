@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import builtins
 from functools import lru_cache
+from typing import Any
 
 
-def _builtin_exception(name: str):
+def _builtin_exception(name: str) -> type | None:
     """The built-in exception class of that name (never a BaseException-only one such as
     SystemExit or KeyboardInterrupt: raised in the grader, those would stop the run)."""
     exc = getattr(builtins, name, None)
@@ -40,7 +41,7 @@ def _remote_type(builtin: type, name: str | None = None) -> type:
     )
 
 
-def remote_exception(info: dict) -> Exception:
+def remote_exception(info: dict[str, Any]) -> Exception:
     """The grader's exception for one the worker described (checked by grader/sandbox/wire.py)."""
     name, message = info["type"], info["message"]
     text = message + (f" (at {info['where']})" if info["where"] else "")

@@ -57,7 +57,7 @@ def remove_tree(path: Path) -> None:
     if not os.path.lexists(path):
         return
 
-    def unlock(function, failed, _exc_info):
+    def unlock(function: object, failed: str, _exc_info: object) -> None:
         with contextlib.suppress(OSError):
             os.chmod(os.path.dirname(failed), 0o700)
             os.chmod(failed, 0o700)

@@ -11,16 +11,21 @@ test as it would in one process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 
 
-def grads_of(obj):
+def grads_of(
+    obj: torch.Tensor | torch.nn.Module,
+) -> torch.Tensor | None | dict[str, torch.Tensor]:
     if isinstance(obj, torch.Tensor):
         return obj.grad
     return {name: p.grad for name, p in obj.named_parameters() if p.grad is not None}
 
 
-def set_grads(objects: list, grads: list) -> None:
+def set_grads(objects: Sequence[object], grads: Sequence[object]) -> None:
     """Give the grader's tensors and modules their gradients (pickling drops ``.grad``)."""
     for obj, grad in zip(objects, grads, strict=False):
         if isinstance(obj, torch.Tensor) and isinstance(grad, torch.Tensor):
@@ -32,11 +37,11 @@ def set_grads(objects: list, grads: list) -> None:
                     params[name].grad = g
 
 
-def state_of(obj):
+def state_of(obj: torch.Tensor | torch.nn.Module) -> dict[str, Any]:
     """What the grader copies back into its own argument after the call (in-place changes):
     values, gradients and ``requires_grad``, on the device and in the dtype they ended in."""
 
-    def data(t):
+    def data(t: torch.Tensor | None) -> torch.Tensor | None:
         return None if t is None else t.detach()
 
     if isinstance(obj, torch.Tensor):
@@ -58,7 +63,7 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return torch.equal(a, b)
 
 
-def _put(target: torch.Tensor, new) -> None:
+def _put(target: torch.Tensor, new: object) -> None:
     """Make the test's tensor hold what the worker's copy ended with. Same shape, dtype and
     device: the values, in place. Otherwise the worker's copy changed those in place
     (``Module.to(device)``, ``.double()``, ``x.data = ...``): so does the test's."""
@@ -71,7 +76,7 @@ def _put(target: torch.Tensor, new) -> None:
         target.data = new
 
 
-def _put_grad(target: torch.Tensor, new) -> None:
+def _put_grad(target: torch.Tensor, new: object) -> None:
     if new is None:
         if target.grad is not None:
             target.grad = None
@@ -91,7 +96,7 @@ def _put_grad(target: torch.Tensor, new) -> None:
         target.grad = new
 
 
-def _put_requires_grad(target: torch.Tensor, flag) -> None:
+def _put_requires_grad(target: torch.Tensor, flag: object) -> None:
     if (
         type(flag) is bool
         and flag != target.requires_grad
@@ -101,7 +106,7 @@ def _put_requires_grad(target: torch.Tensor, flag) -> None:
         target.requires_grad_(flag)
 
 
-def apply_states(objects: list, states) -> None:
+def apply_states(objects: Sequence[object], states: object) -> None:
     """Copy the worker's final state of each tensor and module argument into the test's own:
     values, gradients, ``requires_grad``, training flags, and the device and dtype where
     the worker's copy changed them in place. Anything malformed is left alone."""

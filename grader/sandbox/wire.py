@@ -41,8 +41,11 @@ import dataclasses
 import io
 import json
 import re
+import socket
 import struct
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NoReturn, TypeGuard
 
 import numpy as np
 import torch
@@ -107,6 +110,14 @@ _DEVICE = re.compile(r"(cpu|cuda)(:\d{1,3})?")
 _HANDLE_KINDS = ("module", "callable", "object")
 
 
+# What the worker's encoder calls to keep an object that is not data: (id, kind, type name).
+Keep = Callable[[Any], tuple[int, str, str]]
+# What the grader calls to make its proxy for such an object, from those three values.
+Handle = Callable[[int, str, str], Any]
+# A reply made whole before it is sent: the header's bytes, then the raw buffers.
+Reply = tuple[bytes, list[np.ndarray]]
+
+
 class WireError(Exception):
     """A frame that could not be read: cut short, too large, or not what it claims."""
 
@@ -125,19 +136,22 @@ class OneShot:
     items: list
 
 
-def one_shot(items):
+def one_shot(items: Iterable[Any]) -> Iterator[Any]:
     """The generator a :class:`OneShot` argument becomes in the worker."""
     yield from items
 
 
-def syncable(args, kwargs) -> list:
+def syncable(
+    args: Iterable[Any], kwargs: Mapping[str, Any]
+) -> list[torch.Tensor | torch.nn.Module]:
     """The tensors and modules among a call's arguments, each once, in a fixed order.
 
     The grader and the worker walk the same structure (pickling keeps it), so the
     worker's final state of entry ``i`` belongs to the grader's entry ``i``."""
-    found, seen = [], set()
+    found: list[torch.Tensor | torch.nn.Module] = []
+    seen: set[int] = set()
 
-    def walk(value):
+    def walk(value: object) -> None:
         if isinstance(value, (torch.Tensor, torch.nn.Module)):
             if id(value) not in seen:
                 seen.add(id(value))
@@ -159,7 +173,7 @@ def syncable(args, kwargs) -> list:
 # --- low level -------------------------------------------------------------------------
 
 
-def _recv_exactly(sock, n: int) -> bytearray:
+def _recv_exactly(sock: socket.socket, n: int) -> bytearray:
     data = bytearray(n)
     with memoryview(data) as view:
         got = 0
@@ -171,7 +185,7 @@ def _recv_exactly(sock, n: int) -> bytearray:
     return data
 
 
-def _drain(sock, n: int) -> None:
+def _drain(sock: socket.socket, n: int) -> None:
     chunk = bytearray(min(n, 1 << 20))
     with memoryview(chunk) as view:
         while n > 0:
@@ -188,7 +202,7 @@ def _aligned(n: int) -> int:
 # --- grader -> worker: a request (trusted) ---------------------------------------------
 
 
-def send(sock, message) -> None:
+def send(sock: socket.socket, message: object) -> None:
     """Send a request (grader side): the grader's own values, pickled as they are."""
     buffer = io.BytesIO()
     torch.save(message, buffer)
@@ -197,7 +211,7 @@ def send(sock, message) -> None:
         sock.sendall(payload)
 
 
-def recv_request(sock):
+def recv_request(sock: socket.socket) -> Any:
     """Read a request (worker side); no ``map_location``: tensors keep their device."""
     (length,) = _U64.unpack(_recv_exactly(sock, _U64.size))
     return torch.load(io.BytesIO(_recv_exactly(sock, length)), weights_only=False)
@@ -210,25 +224,27 @@ def recv_request(sock):
 class Encoded:
     """A value as typed nodes and raw buffers, ready to send (see the module's docstring)."""
 
-    nodes: list
-    buffers: list  # contiguous uint8 numpy arrays, in the order of their nodes
+    nodes: list[list[Any]]
+    buffers: list[np.ndarray]  # contiguous uint8 numpy arrays, in the order of their nodes
 
 
 _PLAIN = {bool: "bool", int: "int", float: "float", str: "str"}
 
 
 class _Encoder:
-    def __init__(self, keep):
-        self.keep, self.nodes, self.buffers = keep, [], []
+    def __init__(self, keep: Keep):
+        self.keep = keep
+        self.nodes: list[list[Any]] = []
+        self.buffers: list[np.ndarray] = []
         self.elements = self.bytes = 0
 
-    def add(self, node) -> int:
+    def add(self, node: list[Any]) -> int:
         if len(self.nodes) >= MAX_NODES:
             raise WireError(f"the answer holds more than {MAX_NODES} values")
         self.nodes.append(node)
         return len(self.nodes) - 1
 
-    def buffer(self, numel: int, nbytes: int, make) -> int:
+    def buffer(self, numel: int, nbytes: int, make: Callable[[], np.ndarray]) -> int:
         """Count a buffer against the caps first, then make it (``make()``: uint8 array)."""
         self.elements += numel
         self.bytes += _aligned(nbytes)
@@ -242,7 +258,7 @@ class _Encoder:
         self.buffers.append(data)
         return nbytes
 
-    def children(self, values, depth: int) -> list[int]:
+    def children(self, values: Iterable[Any], depth: int) -> list[int]:
         return [self.encode(v, depth + 1) for v in values]
 
     def string(self, text: str) -> int:
@@ -250,7 +266,7 @@ class _Encoder:
             raise WireError(f"a string of {len(text)} characters (at most {MAX_STR})")
         return self.add(["str", text])
 
-    def encode(self, value, depth: int = 0) -> int:
+    def encode(self, value: Any, depth: int = 0) -> int:
         if depth > MAX_DEPTH:
             raise WireError(f"the answer is nested more than {MAX_DEPTH} deep")
         kind = _PLAIN.get(type(value))
@@ -314,7 +330,7 @@ class _Encoder:
             if isinstance(value, types):
                 return self.add([kind, self.children(list(value), depth)])
         if hasattr(value, "__next__") and not isinstance(value, torch.nn.Module):
-            items = []  # a generator: read it here (a cap on its length, it may never end)
+            items: list[Any] = []  # a generator: read it here (capped: it may never end)
             for item in value:
                 if len(items) >= MAX_NODES:
                     raise WireError(f"an iterator with more than {MAX_NODES} items")
@@ -335,7 +351,7 @@ class _Encoder:
             raise WireError(f"a tensor on {device} cannot be sent to the grader")
         numel = data.numel()
 
-        def make():
+        def make() -> np.ndarray:
             flat = data.resolve_conj().resolve_neg().reshape(-1).contiguous().cpu()
             return flat.view(torch.uint8).numpy()
 
@@ -366,7 +382,7 @@ class _Encoder:
         return self.add(["ndarray", native.name, list(value.shape), raw])
 
 
-def to_plain(value, keep) -> Encoded:
+def to_plain(value: Any, keep: Keep) -> Encoded:
     """Encode ``value`` (worker side); objects that are not data go through ``keep``,
     which returns ``(id, kind, type name)`` of the object it keeps."""
     encoder = _Encoder(keep)
@@ -374,25 +390,25 @@ def to_plain(value, keep) -> Encoded:
     return Encoded(encoder.nodes, encoder.buffers)
 
 
-def _header(header: dict) -> bytes:
+def _header(header: dict[str, Any]) -> bytes:
     text = json.dumps(header, ensure_ascii=True).encode("ascii")
     if len(text) > MAX_HEADER:
         raise WireError(f"the answer's description takes {len(text)} bytes (at most {MAX_HEADER})")
     return text
 
 
-def reply_ok(encoded: Encoded) -> tuple:
+def reply_ok(encoded: object) -> Reply:
     """A reply carrying a value, made whole before anything is sent."""
     if not isinstance(encoded, Encoded):
         raise WireError(f"not an encoded value: {type(encoded).__name__}")
     return _header({"status": "ok", "nodes": encoded.nodes}), encoded.buffers
 
 
-def reply_error(info: dict) -> tuple:
+def reply_error(info: dict[str, Any]) -> Reply:
     return _header({"status": "error", "error": info}), []
 
 
-def send_reply(sock, reply: tuple, out: str = "", err: str = "") -> None:
+def send_reply(sock: socket.socket, reply: Reply, out: str = "", err: str = "") -> None:
     header, buffers = reply
     sock.sendall(_U32.pack(len(header)) + header)
     for stream in (out, err):
@@ -400,7 +416,7 @@ def send_reply(sock, reply: tuple, out: str = "", err: str = "") -> None:
         sock.sendall(_U64.pack(len(data)) + data)
     sock.sendall(_U64.pack(sum(_aligned(b.nbytes) for b in buffers)))
     for b in buffers:
-        sock.sendall(memoryview(b))
+        sock.sendall(b.data)  # the array's own buffer (a memoryview), not a copy
         if _aligned(b.nbytes) != b.nbytes:
             sock.sendall(bytes(_aligned(b.nbytes) - b.nbytes))
 
@@ -411,15 +427,15 @@ _SCALAR_KINDS = {"none", "bool", "int", "float", "str", "npscalar", "dtype", "np
 _SEQUENCE_KINDS = {"list", "tuple", "set", "frozenset", "iter"}
 
 
-def _fail(message: str):
+def _fail(message: str) -> NoReturn:
     raise WireError(message)
 
 
-def _is_int(value) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return type(value) is int
 
 
-def _check_str(value, what: str, cap: int = MAX_STR) -> str:
+def _check_str(value: object, what: str, cap: int = MAX_STR) -> str:
     if type(value) is not str:
         _fail(f"{what} should be a string, got {type(value).__name__}")
     if len(value) > cap:
@@ -427,7 +443,7 @@ def _check_str(value, what: str, cap: int = MAX_STR) -> str:
     return value
 
 
-def _shape(value, what: str) -> tuple[list[int], int]:
+def _shape(value: Any, what: str) -> tuple[list[int], int]:
     if type(value) is not list or len(value) > MAX_DIMS:
         _fail(f"{what}: the shape should be a list of at most {MAX_DIMS} sizes")
     numel = 1
@@ -458,7 +474,7 @@ def _tensor_device(text: str) -> torch.device:
 class _Plan:
     """The checked header: what to build, and where each buffer lies in the payload."""
 
-    def __init__(self, nodes):
+    def __init__(self, nodes: Any):
         if type(nodes) is not list or not nodes:
             _fail("the answer holds no value")
         if len(nodes) > MAX_NODES:
@@ -471,7 +487,7 @@ class _Plan:
         depth = [0] * len(nodes)
         hashable = bytearray(len(nodes))
 
-        def child(c, parent: int) -> int:
+        def child(c: Any, parent: int) -> int:
             if not _is_int(c) or not 0 <= c < parent:
                 _fail(f"value {parent} refers to {c!r}, which is not an earlier value")
             if used[c]:
@@ -488,7 +504,7 @@ class _Plan:
             kind, args = node[0], node[1:]
             what = f"value {i} ({kind[:20]})"
 
-            def arity(n, what=what, args=args):
+            def arity(n: int, what: str = what, args: list[Any] = args) -> None:
                 if len(args) != n:
                     _fail(f"{what} has {len(args)} fields, expected {n}")
 
@@ -602,7 +618,9 @@ class _Plan:
         if not all(used[:-1]):
             _fail(f"value {used.index(0)} belongs to nothing")
 
-    def _check_fields(self, i, kind, pairs, child, what):
+    def _check_fields(
+        self, i: int, kind: str, pairs: Any, child: Callable[[Any, int], int], what: str
+    ) -> None:
         fields = {
             f.name: f for f in dataclasses.fields(FigureData if kind == "figure" else AxesData)
         }
@@ -628,10 +646,11 @@ class _Plan:
                 if any(self.nodes[a][0] != "axes" for a in self.nodes[c][1]):
                     _fail(f"{what}: its axes hold something that is not an axes")
 
-    def build(self, payload: bytearray, handle):
-        values = [None] * len(self.nodes)
+    def build(self, payload: bytearray, handle: Handle) -> Any:
+        values: list[Any] = [None] * len(self.nodes)
         for i, node in enumerate(self.nodes):
             kind, args = node[0], node[1:]
+            value: Any
             if kind == "none":
                 value = None
             elif kind in ("bool", "int", "str"):
@@ -682,8 +701,16 @@ class _Plan:
 
     @staticmethod
     def _tensor(
-        payload, offset, dtype_name, shape, device, requires_grad, non_leaf, parameter, nbytes
-    ):
+        payload: bytearray,
+        offset: int,
+        dtype_name: str,
+        shape: list[int],
+        device: str,
+        requires_grad: bool,
+        non_leaf: bool,
+        parameter: bool,
+        nbytes: int,
+    ) -> torch.Tensor:
         dtype = TORCH_DTYPES[dtype_name]
         count = nbytes // dtype.itemsize
         if count == 0:
@@ -701,7 +728,7 @@ class _Plan:
         return tensor
 
 
-def _children(node) -> list[int]:
+def _children(node: list[Any]) -> list[int]:
     kind = node[0]
     if kind in _SEQUENCE_KINDS:
         return node[1]
@@ -712,7 +739,7 @@ def _children(node) -> list[int]:
     return []
 
 
-def _error_info(info) -> dict:
+def _error_info(info: object) -> dict[str, Any]:
     if type(info) is not dict:
         _fail("the error is not described")
     name = _check_str(info.get("type"), "the error's type", MAX_NAME)
@@ -732,7 +759,7 @@ def _error_info(info) -> dict:
     }
 
 
-def _read_output(sock) -> str:
+def _read_output(sock: socket.socket) -> str:
     (length,) = _U64.unpack(_recv_exactly(sock, _U64.size))
     if length > MAX_OUTPUT + MAX_DRAIN:
         _fail(f"the worker claims {length} bytes of printed output")
@@ -744,7 +771,7 @@ def _read_output(sock) -> str:
     return text
 
 
-def recv_reply(sock, handle) -> tuple:
+def recv_reply(sock: socket.socket, handle: Handle) -> tuple[str, Any, str, str]:
     """Read, check and build one reply (grader side): ``(status, value or error, out, err)``.
 
     ``handle(id, kind, type_name)`` makes the grader's proxy for an object kept in the

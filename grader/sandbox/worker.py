@@ -18,6 +18,13 @@ import io
 import socket
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from .wire import Encoded
 
 OUTPUT_CAP = 64 * 1024
 
@@ -29,9 +36,10 @@ class CappedText(io.TextIOBase):
     keeps an honest worker's answer small."""
 
     def __init__(self, cap: int = OUTPUT_CAP):
-        self.parts, self.size, self.cap, self.dropped = [], 0, cap, 0
+        self.parts: list[str] = []
+        self.size, self.cap, self.dropped = 0, cap, 0
 
-    def write(self, text) -> int:
+    def write(self, text: object) -> int:
         if not isinstance(text, str):  # as sys.stdout does in a direct run
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         text = str.__str__(text)
@@ -46,11 +54,12 @@ class CappedText(io.TextIOBase):
         return "".join(self.parts) + note
 
 
-def import_package(package_dir: Path, name: str):
+def import_package(package_dir: Path, name: str) -> ModuleType:
     """Import a staged submission directory as a package named ``name``."""
     spec = importlib.util.spec_from_file_location(
         name, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
     )
+    assert spec is not None and spec.loader is not None  # a .py file always has a loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -66,13 +75,13 @@ class Worker:
 
     # -- values -----------------------------------------------------------------
 
-    def keep(self, obj) -> tuple:
+    def keep(self, obj: object) -> tuple[int, str, str]:
         """Keep an object that is not data; the grader gets a handle on it."""
         self.objects[id(obj)] = obj
         kind = "module" if _is_module(obj) else "callable" if callable(obj) else "object"
         return id(obj), kind, type.__dict__["__name__"].__get__(type(obj))
 
-    def resolve(self, value):
+    def resolve(self, value: Any) -> Any:
         """The grader's arguments as the submission gets them: handles become the objects
         kept here, a one-shot iterator a one-shot generator; anything else stays itself."""
         from .wire import HandleRef, OneShot, one_shot
@@ -93,17 +102,17 @@ class Worker:
             return tuple(items) if isinstance(value, tuple) else items
         return value
 
-    def plain(self, value):
+    def plain(self, value: Any) -> Encoded:
         from . import wire
 
         return wire.to_plain(value, self.keep)
 
     # -- requests ---------------------------------------------------------------
 
-    def step(self, step: str):
+    def step(self, step: str) -> ModuleType:
         return importlib.import_module(f"{self.package}.{step}")
 
-    def target(self, spec):
+    def target(self, spec: tuple) -> Any:
         kind = spec[0]
         if kind == "step":
             return getattr(self.step(spec[1]), spec[2])
@@ -116,7 +125,7 @@ class Worker:
             return getattr(kit_ops, spec[1])
         raise ValueError(f"unknown target {spec!r}")
 
-    def handle(self, request):
+    def handle(self, request: tuple) -> Any:
         op = request[0]
         if op == "seed":
             from ..seeding import seed_everything
@@ -157,13 +166,13 @@ class Worker:
         raise ValueError(f"unknown request {op!r}")
 
 
-def _is_module(obj) -> bool:
+def _is_module(obj: object) -> bool:
     import torch
 
     return isinstance(obj, torch.nn.Module)
 
 
-def _syncable(args, kwargs) -> list:
+def _syncable(args: Any, kwargs: Any) -> list[torch.Tensor | torch.nn.Module]:
     """The grader's tensors and modules among the arguments, in the grader's order."""
     from .wire import syncable
 
@@ -181,7 +190,7 @@ _BUILTIN_EXCEPTIONS = {
 def _message(exc: BaseException, name: str) -> str:
     """``str(exc)``, or a safe text when that raises or recurses (student ``__str__``)."""
     try:
-        text = str(exc)
+        text: object = str(exc)  # trusted no further than the check below
         if isinstance(text, str):
             return str.__str__(text)[:2000]
     except BaseException as problem:  # noqa: BLE001 - RecursionError, or anything it raises
@@ -189,7 +198,7 @@ def _message(exc: BaseException, name: str) -> str:
     return f"<the message of this {name} is not a string>"
 
 
-def describe(exc: BaseException) -> dict:
+def describe(exc: BaseException) -> dict[str, Any]:
     """Type, message and place of an exception, read without trusting the exception.
 
     ``builtin``: the class IS the built-in of that name; ``base``: the nearest built-in
@@ -225,7 +234,9 @@ def _text(sink: CappedText) -> str:
         return ""
 
 
-def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None) -> None:
+def serve(sock: socket.socket, worker: Worker | None, startup_error: dict[str, Any] | None) -> None:
+    """Answer requests until the socket closes; ``worker`` is None when it could not start
+    (``startup_error`` says why), and every request then fails with that error."""
     from . import wire
 
     while True:
@@ -235,8 +246,8 @@ def serve(sock: socket.socket, worker: Worker | None, startup_error: dict | None
             return
         out, err = CappedText(), CappedText()
         try:
-            if startup_error is not None:
-                raise RuntimeError(startup_error["message"])
+            if worker is None:
+                raise RuntimeError(startup_error["message"] if startup_error else "no worker")
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 # Encoded here: reading a generator or drawing a figure runs submission code.
                 reply = wire.reply_ok(worker.plain(worker.handle(request)))

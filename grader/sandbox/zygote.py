@@ -198,17 +198,17 @@ def _sweep() -> None:
     _kill_the_rest()
     _collect()
     if _scratch is not None:
-        _fresh_scratch()
+        _fresh_scratch(_scratch)
 
 
-def _fresh_scratch() -> None:
+def _fresh_scratch(scratch: Path) -> None:
     import shutil
 
-    _wipe(_scratch)
+    _wipe(scratch)
     if _mpl_source is not None:
         # matplotlib's config folder (MPLCONFIGDIR) with its font cache, writable.
         with contextlib.suppress(OSError):
-            shutil.copytree(_mpl_source, _scratch / "mpl", dirs_exist_ok=True)
+            shutil.copytree(_mpl_source, scratch / "mpl", dirs_exist_ok=True)
 
 
 def _shield() -> None:
@@ -311,7 +311,7 @@ def zygote(
     _scratch, _mpl_source = scratch, mpl_source
     if scratch is not None:
         os.chdir(scratch)
-        _fresh_scratch()
+        _fresh_scratch(scratch)
 
     import matplotlib.pyplot  # noqa: F401 - paid once here, not per step
     import torch

@@ -17,7 +17,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..authoring import checks, kit_ops
 from ..authoring.figures import to_plain
@@ -25,6 +25,11 @@ from ..steps import STEPS
 from .files import missing, read_source, stage
 from .protocol import SubmissionError, describe_exception
 from .timeouts import TimeoutGuard, import_timed_out, is_timeout
+
+if TYPE_CHECKING:
+    import torch
+
+    from .protocol import Grads
 
 _counter = itertools.count()
 
@@ -99,7 +104,7 @@ class DirectSubmission:
 
     def torch_calls(
         self, step: str, name: str, args: tuple, kwargs: dict | None = None
-    ) -> tuple[Any, list]:
+    ) -> tuple[Any, list[tuple[str, bool, int]]]:
         """``(output, records)`` of ``<step>.<name>(*args, **kwargs)``: ``records`` lists each
         torch function the call reached as ``(name, grad_enabled, count)``; see
         :mod:`grader.authoring.observe`. The grader judges them
@@ -120,7 +125,7 @@ class DirectSubmission:
 
     def grad_of(
         self, step: str, name: str, args: tuple, kwargs: dict | None = None, weight: Any = None
-    ) -> tuple[Any, list]:
+    ) -> tuple[Any, Grads]:
         """``(output, grads)`` of ``<step>.<name>(*args)``; see
         :func:`grader.authoring.kit_ops.grad_of`.
 
@@ -139,7 +144,9 @@ class DirectSubmission:
         checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
         return output, grads
 
-    def module_grads(self, module: Any, args: tuple, weight: Any = None) -> dict:
+    def module_grads(
+        self, module: Any, args: tuple, weight: Any = None
+    ) -> dict[str, torch.Tensor | None]:
         """Parameter gradients of a module's output, checked against the module's outputs."""
         self._guard.refuse()
         try:

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+
+    # One gradient per argument that requires grad (None where none reaches it), or None
+    # when the output is not connected to autograd (grader/authoring/kit_ops.py: grad_of).
+    Grads = tuple[torch.Tensor | None, ...] | None
 
 
 class SubmissionError(Exception):
@@ -46,13 +53,15 @@ class Submission(Protocol):
 
     def torch_calls(
         self, step: str, name: str, args: tuple, kwargs: dict | None = None
-    ) -> tuple[Any, list]:
-        """``(output, records)``: the call, and each torch function it reached."""
+    ) -> tuple[Any, Any]:
+        """``(output, records)``: the call, and each torch function it reached (records as
+        the submission's process reports them: :func:`grader.authoring.checks.torch_records`
+        checks them)."""
         ...
 
     def grad_of(
         self, step: str, name: str, args: tuple, kwargs: dict | None = None, weight: Any = None
-    ) -> tuple[Any, list]:
+    ) -> tuple[Any, Grads]:
         """``(output, grads)`` of a step function, checked against its own outputs."""
         ...
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -33,6 +35,9 @@ from .files import missing, read_source, stage
 from .protocol import SandboxUnavailable, SubmissionError
 from .timeouts import TimeoutGuard, import_timed_out, is_timeout
 
+if TYPE_CHECKING:
+    from .protocol import Grads
+
 
 class RemoteObject:
     """A handle on an object kept in a worker: call it, read attributes, call methods."""
@@ -43,12 +48,12 @@ class RemoteObject:
         self._owner, self._worker, self._id = owner, worker, id
         self._kind, self._type = kind, type
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._owner._call(
             ("handle", self._id, None), args, kwargs, f"{self._type}(...)", worker=self._worker
         )
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         what = f"{self._type}.{name}"
@@ -62,12 +67,12 @@ class RemoteStep:
     def __init__(self, owner: SandboxedSubmission, step: str):
         self._owner, self._step = owner, step
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
         owner, step = self._owner, self._step
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             return owner._call(("step", step, name), args, kwargs, f"{step}.{name}", step=step)
 
         call.__name__ = name
@@ -144,7 +149,9 @@ class SandboxedSubmission:
             raise SubmissionError(str(failure))  # a new one each time, as in direct.py
         return RemoteStep(self, step)
 
-    def grad_of(self, step: str, name: str, args, kwargs=None, weight=None):
+    def grad_of(
+        self, step: str, name: str, args: tuple, kwargs: dict | None = None, weight: Any = None
+    ) -> tuple[Any, Grads]:
         """As :meth:`grader.submission.direct.DirectSubmission.grad_of`: the gradient comes from the
         worker, where the submission can replace anything; it is checked here against the
         function's own outputs before a test sees it."""
@@ -163,7 +170,9 @@ class SandboxedSubmission:
         checks.gradient_of_outputs(call, args, kwargs, weight, output, grads, f"{step}.{name}")
         return output, grads
 
-    def torch_calls(self, step: str, name: str, args, kwargs=None):
+    def torch_calls(
+        self, step: str, name: str, args: tuple, kwargs: dict | None = None
+    ) -> tuple[Any, Any]:
         """``(output, records)``: the call, and the torch functions it reached, recorded in
         the worker (see :meth:`grader.submission.direct.DirectSubmission.torch_calls`)."""
         getattr(self, step)
@@ -171,7 +180,7 @@ class SandboxedSubmission:
             ("step", step, name), args, kwargs or {}, f"{step}.{name}", step=step, op="observe"
         )
 
-    def module_grads(self, module, args, weight=None):
+    def module_grads(self, module: Any, args: tuple, weight: Any = None) -> dict:
         grads = self._call(
             ("kit", "module_grads"),
             (module, args, weight),
@@ -183,7 +192,7 @@ class SandboxedSubmission:
         return grads
 
     @staticmethod
-    def _reply_pair(reply, what: str):
+    def _reply_pair(reply: Any, what: str) -> tuple[Any, Any]:
         if not isinstance(reply, tuple) or len(reply) != 2:
             raise SubmissionError(f"{what}: the worker's answer is malformed")
         return reply
@@ -197,6 +206,10 @@ class SandboxedSubmission:
         A sandbox that cannot start here will not start for the next test either:
         the first failure is kept and every later request fails at once with it.
         """
+        self._started()
+
+    def _started(self) -> Sandbox:
+        """The running sandbox, started now if there is none (see :meth:`warm`)."""
         if self._cannot_start is not None:
             raise RuntimeError(self._cannot_start)
         if self._sandbox is None or not self._sandbox.alive():
@@ -217,6 +230,7 @@ class SandboxedSubmission:
                 self._sandbox.close()
                 self._sandbox = None
                 raise RuntimeError("the submission was closed")
+        return self._sandbox
 
     def close(self) -> None:
         """End the sandbox and remove every file made for this submission; idempotent,
@@ -230,7 +244,7 @@ class SandboxedSubmission:
 
     # -- the wire --------------------------------------------------------------------------
 
-    def _encode(self, value):
+    def _encode(self, value: Any) -> Any:
         """The test's arguments as they cross: handles as references, a one-shot iterator
         as a :class:`grader.sandbox.wire.OneShot` (read here, once, as the call would); every
         other value as it is (containers only rebuilt where something inside changed)."""
@@ -262,28 +276,27 @@ class SandboxedSubmission:
             return worker
         if step is None:
             step = self._worker_step
-        self.warm()
+        sandbox = self._started()
         if self._worker is None or self._worker.ended is not None or step != self._worker_step:
             if self._worker is not None:
                 self._worker.end(kill=True)
             self._worker = None
             try:
-                fresh = self._sandbox.fork()
+                fresh = sandbox.fork()
             except (EOFError, OSError, ValueError):
                 # The zygote ended between two requests: one fresh sandbox, one more try.
-                self._sandbox.close()
-                self.warm()
-                fresh = self._sandbox.fork()
+                sandbox.close()
+                fresh = self._started().fork()
             self._worker, self._worker_step, self._seeded_for = fresh, step, None
         return self._worker
 
-    def _exchange(self, worker: StepWorker, message):
+    def _exchange(self, worker: StepWorker, message: tuple) -> tuple[str, Any, str, str]:
         wire.send(worker.sock, message)
         return wire.recv_reply(worker.sock, lambda *info: RemoteObject(self, worker, *info))
 
     def _request(
-        self, message, what: str, step: str | None = None, worker: StepWorker | None = None
-    ):
+        self, message: tuple, what: str, step: str | None = None, worker: StepWorker | None = None
+    ) -> Any:
         self._guard.refuse()
         try:
             worker = self._worker_for(step, worker)
@@ -311,7 +324,7 @@ class SandboxedSubmission:
             raise
         return self._unpack(reply, what)
 
-    def _unpack(self, reply, what: str):
+    def _unpack(self, reply: tuple[str, Any, str, str], what: str) -> Any:
         status, value, out, err = reply  # checked and capped by grader/sandbox/wire.py
         if out:
             sys.stdout.write(out)
@@ -330,14 +343,14 @@ class SandboxedSubmission:
 
     def _call(
         self,
-        target,
-        args,
-        kwargs,
+        target: tuple,
+        args: Iterable[Any],
+        kwargs: Mapping[str, Any],
         what: str,
         step: str | None = None,
         worker: StepWorker | None = None,
         op: str = "call",
-    ):
+    ) -> Any:
         args, kwargs = self._encode(tuple(args)), self._encode(dict(kwargs))
         objects = wire.syncable(args, kwargs)
         # Pickling drops .grad; the worker sets these on its copies before the call.
@@ -355,5 +368,5 @@ class SandboxedSubmission:
         return value if op == "call" else (value, records)
 
 
-def _worker_of(value) -> StepWorker | None:
+def _worker_of(value: object) -> StepWorker | None:
     return value._worker if isinstance(value, RemoteObject) else None
