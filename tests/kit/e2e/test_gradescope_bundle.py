@@ -19,8 +19,8 @@ import pytest
 
 from grader import gradescope_bundle as bundle
 from grader import release
+from tests.kit.submission_files import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
 PYTHON = sys.executable  # this venv: the kit and its dependencies are installed here
 
@@ -41,12 +41,19 @@ def built(tmp_path_factory):
     return out, root, modes
 
 
-def run_autograder(root: Path, python: str, steps: str = "") -> tuple[subprocess.CompletedProcess,
-                                                                      dict]:
+def run_autograder(
+    root: Path, python: str, steps: str = ""
+) -> tuple[subprocess.CompletedProcess, dict]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MNIST_DATA_DIR")}
     env.update(AUTOGRADER_ROOT=str(root), KIT_PYTHON=python, GRADER_STEPS=steps)
-    proc = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     results = root / "results" / "results.json"
     assert results.is_file(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc, json.loads(results.read_text())
@@ -61,20 +68,27 @@ def fresh_submission(root: Path) -> Path:
 def test_the_bundle_holds_the_grading_kit_and_no_solutions(built):
     _, root, modes = built
     names = set(modes)
-    assert {"setup.sh", "run_autograder", "kit/conftest.py", "kit/pyproject.toml",
-            "kit/exercises/mnist.py", "kit/data_cache/SHA256SUMS",
-            "kit/grader/cli.py", "kit/grader/gradescope_bundle.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "kit/conftest.py",
+        "kit/pyproject.toml",
+        "kit/exercises/mnist.py",
+        "kit/data_cache/SHA256SUMS",
+        "kit/grader/cli.py",
+        "kit/grader/gradescope_bundle.py",
+    } <= names
     hidden = {p.name for p in (KIT_ROOT / "tests" / "hidden").glob("test_*.py")}
     assert {n.split("/")[-1] for n in names if n.startswith("kit/tests/hidden/")} == hidden
     assert len([n for n in names if n.startswith("kit/data_cache/MNIST/raw/")]) == 4
-    assert not any(n.startswith(("kit/solutions/", "solutions/", "kit/tests/kit/"))
-                   for n in names)
+    assert not any(n.startswith(("kit/solutions/", "solutions/", "kit/tests/kit/")) for n in names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert [n for n in names if n.startswith("kit/exercises/")] == ["kit/exercises/mnist.py"]
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     # The kit's mnist.py is the one graded submissions get.
-    assert ((root / "source" / "kit" / "exercises" / "mnist.py").read_bytes()
-            == (KIT_ROOT / "exercises" / "mnist.py").read_bytes())
+    assert (root / "source" / "kit" / "exercises" / "mnist.py").read_bytes() == (
+        KIT_ROOT / "exercises" / "mnist.py"
+    ).read_bytes()
 
 
 def test_the_bundle_gives_no_solution_away(built, tmp_path):
@@ -82,8 +96,11 @@ def test_the_bundle_gives_no_solution_away(built, tmp_path):
     assert bundle.scan(root / "source") == []
     # Outside the kit's own grading code the strict rule holds: the bundle's scripts,
     # readme and data carry no solution line even with nothing allowed.
-    strict = [leak for leak in release.leak_scan(root / "source")
-              if not leak.startswith(("kit/grader/", "kit/tests/hidden/"))]
+    strict = [
+        leak
+        for leak in release.leak_scan(root / "source")
+        if not leak.startswith(("kit/grader/", "kit/tests/hidden/"))
+    ]
     assert strict == []
     planted = tmp_path / "planted"
     shutil.copytree(root / "source", planted, ignore=shutil.ignore_patterns("data_cache"))
@@ -95,7 +112,7 @@ def test_setup_installs_the_kit_from_the_bundle(built):
     _, root, _ = built
     setup = (root / "source" / "setup.sh").read_text()
     assert "apt-get install" in setup and "bubblewrap" in setup and "-m venv" in setup
-    assert 'pip install' in setup and '"$HERE/kit"' in setup
+    assert "pip install" in setup and '"$HERE/kit"' in setup
     subprocess.run(["bash", "-n", str(root / "source" / "setup.sh")], check=True)
     subprocess.run(["bash", "-n", str(root / "source" / "run_autograder")], check=True)
 
@@ -134,7 +151,6 @@ def test_a_crash_still_writes_valid_results(built):
     assert "grader exit status: 2" in proc.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_run_autograder_grades_a_submission(built):
     _, root, _ = built

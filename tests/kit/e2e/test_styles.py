@@ -13,17 +13,15 @@ child processes for all of them instead of two per case.
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from grader import runner
 from grader.sandbox import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.submission_files import STYLES
 
-STYLES = Path(__file__).parent / "styles"
-
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 
 def cases() -> dict[str, list[str]]:

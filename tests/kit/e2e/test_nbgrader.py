@@ -10,23 +10,20 @@ kit when that step is missing.
 
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
 
 pytest.importorskip("nbgrader")
 
-from submission_files import reference, submission_with  # noqa: E402
-
 from grader import results, runner  # noqa: E402
 from grader.nbgrader_bridge import ASSIGNMENT, MANIFEST, notebooks  # noqa: E402
 from grader.nbgrader_bridge.build import build  # noqa: E402
 from grader.nbgrader_bridge.grade import grade  # noqa: E402
+from tests.kit.submission_files import KIT_ROOT, reference, submission_with  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
 STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 STEPS = [STEP03, STEP04]
@@ -45,22 +42,39 @@ def scores(entry: dict) -> dict:
 @pytest.fixture(scope="module")
 def both_routes(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("nbgrader")
-    noisy = edited(STEP04, "import torch\n",
-                   "import sys\nimport warnings\n\nimport torch\n\n"
-                   "print('step 04 loading', file=sys.stderr)\n")
-    noisy = noisy.replace('    """\n    # BEGIN SOLUTION\n',
-                          '    """\n    print("debugging", file=sys.stderr)\n'
-                          '    warnings.warn("a warning from the student")\n    # BEGIN SOLUTION\n')
+    noisy = edited(
+        STEP04,
+        "import torch\n",
+        "import sys\nimport warnings\n\nimport torch\n\n"
+        "print('step 04 loading', file=sys.stderr)\n",
+    )
+    noisy = noisy.replace(
+        '    """\n    # BEGIN SOLUTION\n',
+        '    """\n    print("debugging", file=sys.stderr)\n'
+        '    warnings.warn("a warning from the student")\n    # BEGIN SOLUTION\n',
+    )
     dirs = [
         SOLUTIONS,
         KIT_ROOT / "exercises",
         # a classic bug in 03 (loses part of the step) and no 04 at all
-        submission_with(tmp, "partial", {f"{STEP03}.py": edited(
-            STEP03, "shifted = x - x.max(dim=-1, keepdim=True).values", "shifted = x")}),
+        submission_with(
+            tmp,
+            "partial",
+            {
+                f"{STEP03}.py": edited(
+                    STEP03, "shifted = x - x.max(dim=-1, keepdim=True).values", "shifted = x"
+                )
+            },
+        ),
         # 03 does not even parse; 04 is right but writes to stderr and warns while it runs
-        submission_with(tmp, "broken", {f"{STEP03}.py": reference(STEP03).replace("def softmax(x):",
-                                                                         "def softmax(x)"),
-                               f"{STEP04}.py": noisy}),
+        submission_with(
+            tmp,
+            "broken",
+            {
+                f"{STEP03}.py": reference(STEP03).replace("def softmax(x):", "def softmax(x)"),
+                f"{STEP04}.py": noisy,
+            },
+        ),
     ]
     inventory = runner.collect_inventory(STEPS)
     kit = [runner.grade_one(p, STEPS, inventory) for p in dirs]
@@ -83,7 +97,12 @@ def test_results_follow_the_schema(both_routes):
     results.validate(document)
     assert written == document
     assert [s["name"] for s in document["submissions"]] == [
-        "solutions", "exercises", "partial", "broken", "notebooks"]
+        "solutions",
+        "exercises",
+        "partial",
+        "broken",
+        "notebooks",
+    ]
     for sub in document["submissions"]:
         assert list(sub["steps"]) == STEPS
 
@@ -105,11 +124,14 @@ def test_the_cases_are_what_they_claim(both_routes):
     assert stubs["score"] == 0
     assert 0 < partial["steps"][STEP03]["score"] < partial["steps"][STEP03]["max_score"]
     assert partial["steps"][STEP04]["score"] == 0
-    assert all("step04_one_hot_loss.py is missing" in t["message"]
-               for t in partial["steps"][STEP04]["tests"])
+    assert all(
+        "step04_one_hot_loss.py is missing" in t["message"]
+        for t in partial["steps"][STEP04]["tests"]
+    )
     assert broken["steps"][STEP03]["score"] == 0
-    assert all("failed to import: SyntaxError" in t["message"]
-               for t in broken["steps"][STEP03]["tests"])
+    assert all(
+        "failed to import: SyntaxError" in t["message"] for t in broken["steps"][STEP03]["tests"]
+    )
     # stderr output and warnings from a correct answer cost nothing (nbgrader would
     # score a grade cell that shows stderr 0)
     assert broken["steps"][STEP04]["score"] == broken["steps"][STEP04]["max_score"]
@@ -129,7 +151,8 @@ def test_grade_cells_are_generated_from_the_hidden_suite(both_routes):
         assert cell.source == notebooks.hidden_cell_source(test)
         assert test["nodeid"] in cell.source
     assert {t["grade_id"] for t in manifest["tests"]} >= {
-        c.metadata["nbgrader"]["grade_id"] for c in grade_cells}
+        c.metadata["nbgrader"]["grade_id"] for c in grade_cells
+    }
     # the student's copy: no solutions, no hidden tests
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{STEP03}.ipynb", as_version=4)
     text = "\n".join(c.source for c in release.cells)
@@ -140,8 +163,9 @@ def test_grade_cells_are_generated_from_the_hidden_suite(both_routes):
 
 def test_grade_cells_leave_no_stderr_and_no_value(both_routes):
     _, _, _, course, _ = both_routes
-    nb = nbformat.read(course / "autograded" / "broken" / ASSIGNMENT / f"{STEP04}.ipynb",
-                       as_version=4)
+    nb = nbformat.read(
+        course / "autograded" / "broken" / ASSIGNMENT / f"{STEP04}.ipynb", as_version=4
+    )
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
             kinds = {(o["output_type"], o.get("name")) for o in cell.outputs}
@@ -155,8 +179,9 @@ def test_a_missing_step_breaks_the_step_that_imports_it(tmp_path):
     shutil.copytree(SOLUTIONS, without06, ignore=shutil.ignore_patterns("step06_*", "__pycache__"))
     inventory = runner.collect_inventory([step07])
     kit = runner.grade_one(without06, [step07], inventory)
-    document = grade([without06], None, [step07], course_dir=tmp_path / "course",
-                     inventory=inventory)
+    document = grade(
+        [without06], None, [step07], course_dir=tmp_path / "course", inventory=inventory
+    )
     entry = document["submissions"][0]["steps"][step07]
     assert entry["max_score"] == kit["steps"][step07]["max_score"] > 0
     assert entry["score"] == kit["steps"][step07]["score"] == 0

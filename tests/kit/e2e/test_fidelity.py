@@ -19,22 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from classic_bugs import all_bugs
-from hostile import CASES
 
 from grader import runner
 from grader.sandbox import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.classic_bugs import all_bugs
+from tests.kit.hostile import CASES
+from tests.kit.submission_files import INDEPENDENT, KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-INDEPENDENT = Path(__file__).parent / "submissions" / "independent"
 # Steps whose hidden suites train little (the others train for tens of seconds).
 QUICK = [s for s in STEPS if s[4:6] in ("01", "02", "03", "04", "05", "06", "08", "11", "13")]
 SAFE_HOSTILE = ("exits-at-import", "floods-stdout", "returns-a-deeply-nested-answer")
 STEP03_04 = ["step03_normalization", "step04_one_hot_loss"]
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.timeout(1800),
     pytest.mark.skipif(bwrap_problem() is not None, reason=f"no sandbox: {bwrap_problem()}"),
 ]

@@ -7,19 +7,16 @@ submission running the hidden suites), so they take a few minutes.
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from classic_bugs import all_bugs, dependents
 
 from grader import runner
 from grader.sandbox import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.classic_bugs import all_bugs, dependents
+from tests.kit.submission_files import INDEPENDENT, KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-INDEPENDENT = Path(__file__).parent / "submissions" / "independent"
-
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")

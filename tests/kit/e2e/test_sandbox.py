@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from submission_files import processes_with
 
 from grader import sandbox
 from grader.sandbox import bwrap_problem
 from grader.submission import SandboxUnavailable, SubmissionError
+from tests.kit.submission_files import KIT_ROOT, processes_with
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
 STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 
@@ -173,7 +172,6 @@ def test_shared_memory_beyond_the_budget_fails_its_own_step_only(tmp_path, isola
         sub.close()
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("mode", [pytest.param("require", marks=needs_bwrap), "off"])
 def test_an_import_that_hangs_costs_one_timeout_not_one_per_test(tmp_path, mode):

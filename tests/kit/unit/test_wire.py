@@ -20,13 +20,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from submission_files import reference, submission_with
 
 from grader import wire
 from grader.figures import FigureData
 from grader.sandbox import RemoteError, SandboxedSubmission, bwrap_problem
 from grader.submission import DirectSubmission, SubmissionError
 from grader.worker import CappedText
+from tests.kit.submission_files import reference, submission_with
 
 matplotlib.use("Agg")
 
