@@ -16,6 +16,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
+import sys
+import time
+import traceback
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +93,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="FILE",
         help="append one JSON line per finished hidden test to FILE (used by the grader)",
+    )
+    group.addoption(
+        "--grader-batch",
+        default=None,
+        metavar="FILE",
+        help="grade several trusted submissions in one run (used by the grader): FILE is a "
+        'JSON list of {"submission", "steps", "results", "status", "deadline_s"}; see '
+        "grader.runner.grade_many",
     )
 
 
@@ -229,8 +241,69 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.option.collectonly or not any(is_hidden(i) for i in session.items):
         return
     _warm_up_the_judge()
+    if config.getoption("grader_batch"):
+        return  # each submission is opened in its own forked process (pytest_runtestloop)
     sub = _open_submission(config)
     _warm(sub)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session):
+    """With ``--grader-batch``: grade each submission of the batch in a process forked from
+    this one after collection, one after the other, so the interpreter, torch and the
+    collected tests are paid for once. Each fork runs the tests of its steps as a run of
+    its own would, appends to its own results file and exits; how it ended goes to its
+    status file. A fork is stopped past its deadline (the grader gives one per submission:
+    its tests' time limits and an allowance to open and close it).
+    """
+    path = session.config.getoption("grader_batch")
+    if not path or session.config.option.collectonly:
+        return None
+    for job in json.loads(Path(path).read_text()):
+        items = [i for i in session.items if step_of(i) in job["steps"]]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _grade_in_fork(session, job, items)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+                code = 70
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        Path(job["status"]).write_text(_wait_for_fork(pid, float(job["deadline_s"])))
+    return True
+
+
+def _grade_in_fork(session: pytest.Session, job: dict, items: list[pytest.Item]) -> None:
+    config = session.config
+    config.option.submission = job["submission"]
+    config.pluginmanager.register(ResultsWriter(job["results"]), "grader-batch-results")
+    _warm(_open_submission(config))
+    for i, item in enumerate(items):
+        nextitem = items[i + 1] if i + 1 < len(items) else None
+        item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+
+
+def _wait_for_fork(pid: int, deadline_s: float) -> str:
+    """How a fork ended ("exit code N", "signal N"), killed once past ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > end:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"ran past {deadline_s:.0f} s and was stopped"
+        time.sleep(0.05)
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
 def pytest_runtest_logfinish(nodeid, location) -> None:
