@@ -40,7 +40,7 @@ def scores(entry: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def both_routes(tmp_path_factory):
+def both_routes(tmp_path_factory, inventory):
     tmp = tmp_path_factory.mktemp("nbgrader")
     noisy = edited(
         STEP04,
@@ -76,8 +76,8 @@ def both_routes(tmp_path_factory):
             },
         ),
     ]
-    inventory = runner.collect_inventory(STEPS)
-    kit = [runner.grade_one(p, STEPS, inventory) for p in dirs]
+    inventory = [t for t in inventory if t["step"] in STEPS]
+    kit = runner.grade_many([(p, STEPS) for p in dirs], inventory)
 
     # A notebook submission: the instructor's notebook of step 03 (nbgrader replaces its
     # hidden cells anyway), handed in alone.
@@ -172,12 +172,12 @@ def test_grade_cells_leave_no_stderr_and_no_value(both_routes):
             assert kinds <= {("stream", "stdout")}, cell.metadata["nbgrader"]["grade_id"]
 
 
-def test_a_missing_step_breaks_the_step_that_imports_it(tmp_path):
+def test_a_missing_step_breaks_the_step_that_imports_it(tmp_path, inventory):
     """Step 07 imports step 06: without 06 it scores 0 in both routes (nothing trains)."""
     step07 = "step07_train_loop"
     without06 = tmp_path / "without06"
     shutil.copytree(SOLUTIONS, without06, ignore=shutil.ignore_patterns("step06_*", "__pycache__"))
-    inventory = runner.collect_inventory([step07])
+    inventory = [t for t in inventory if t["step"] == step07]
     kit = runner.grade_one(without06, [step07], inventory)
     document = grade(
         [without06], None, [step07], course_dir=tmp_path / "course", inventory=inventory

@@ -10,6 +10,7 @@ import pytest
 
 from grader import runner
 from grader.sandbox import bwrap_problem
+from tests.kit.grading import AT_ONCE
 
 HEADER = "import torch\nimport torch.nn.functional as F\n"
 STEP03 = "step03_normalization"
@@ -61,13 +62,12 @@ EXPECTED_LOSSES = {
 
 
 @pytest.mark.timeout(600)
-def test_bypasses_lose_the_without_points_in_both_modes(tmp_path):
+def test_bypasses_lose_the_without_points_in_both_modes(tmp_path, inventory):
     for step, text in BYPASS_SUBMISSION.items():
         (tmp_path / f"{step}.py").write_text(text)
     steps = sorted(BYPASS_SUBMISSION)
-    inventory = runner.collect_inventory(steps)
     modes = ["off"] + (["bwrap"] if bwrap_problem() is None else [])
-    with ThreadPoolExecutor(2) as pool:
+    with ThreadPoolExecutor(AT_ONCE) as pool:
         entries = list(
             pool.map(lambda m: runner.grade_one(tmp_path, steps, inventory, sandbox=m), modes)
         )
