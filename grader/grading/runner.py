@@ -33,6 +33,8 @@ from .results import submission_entry
 # Beyond the sum of the per-test timeouts: interpreter, torch and data start-up, and a
 # sandbox's start (grader/sandbox/host.py waits up to STARTUP_TIMEOUT_S for it).
 STARTUP_ALLOWANCE_S = 180.0
+# grade_many: a forked submission's opening and closing (a sandbox starts), beyond its tests.
+FORK_ALLOWANCE_S = 60.0
 OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
 
 
@@ -185,51 +187,119 @@ def grade_one(
     cap = [f"--grader-timeout-cap={timeout_cap}"] if timeout_cap else []
     with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
         results = Path(tmp) / "results.jsonl"
-        work = Path(tmp) / "work"
-        work.mkdir()
         options = [
             f"--submission={path}",
             f"--sandbox={sandbox}",
             f"--grader-results={results}",
             f"--grader-threads={threads}",
         ]
-        log = Path(tmp) / "output.log"
-        with (
-            open(log, "wb") as out,
-            subprocess.Popen(
-                _pytest_command([*options, *cap, *_marker_expr(steps)]),
-                cwd=work,
-                env=_child_env(threads, str(work)),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            ) as proc,
-        ):
-            with _running_lock:
-                _running.add(proc)
-                if _stopping.is_set():
-                    os.killpg(proc.pid, 9)
-            try:
-                rc = proc.wait(timeout=timeout_s)
-                reason = f"the grading process stopped before this test finished (exit code {rc})"
-                if rc in (2, 3, 4):  # pytest's usage or internal error: say what it said
-                    reason += f": {_last_line(log)}"
-            except subprocess.TimeoutExpired:
-                reason = f"the grading process ran past {timeout_s:.0f} s and was stopped"
-            finally:
-                # Whatever the child left running in its session goes with it.
-                try:
-                    os.killpg(proc.pid, 9)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                proc.wait()
-                with _running_lock:
-                    _running.discard(proc)
+        reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(steps)], threads, timeout_s)
         if _stopping.is_set():
             raise Interrupted(f"grading {path} was stopped")
         outcomes = _read_outcomes(results)
     return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
+
+
+def grade_many(
+    jobs: list[tuple[Path, list[str]]],
+    inventory: list[dict],
+    sandbox: str = "off",
+    timeout_cap: float | None = None,
+) -> list[dict]:
+    """Grade several submissions, ``(directory, steps)`` each, in ONE child process; returns
+    their results entries, in order.
+
+    The child collects the hidden tests and starts its interpreter and torch once, then
+    grades each submission in a process forked from itself (``--grader-batch``), one after
+    the other: the same tests, seeds and judgement as :func:`grade_one`, without its start-up
+    per submission. With one torch thread only (a fork of a process whose thread pool had
+    started could deadlock). For trusted batches (the kit's own tests): with
+    ``sandbox="off"`` a submission runs in a fork of the child and could reach the child
+    itself, and so the submissions after it.
+    """
+    jobs = [(Path(path).resolve(), list(steps)) for path, steps in jobs]
+    if _stopping.is_set():
+        raise Interrupted("grading was stopped")
+    every = {s for _, steps in jobs for s in steps}
+    deadlines = [
+        FORK_ALLOWANCE_S
+        + sum(min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory if t["step"] in s)
+        for _, s in jobs
+    ]
+    cap = [f"--grader-timeout-cap={timeout_cap}"] if timeout_cap else []
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+        batch = [
+            {
+                "submission": str(path),
+                "steps": steps,
+                "results": str(Path(tmp) / f"results-{i}.jsonl"),
+                "status": str(Path(tmp) / f"status-{i}.txt"),
+                "deadline_s": deadline,
+            }
+            for i, ((path, steps), deadline) in enumerate(zip(jobs, deadlines, strict=True))
+        ]
+        (Path(tmp) / "batch.json").write_text(json.dumps(batch))
+        options = [
+            f"--grader-batch={Path(tmp) / 'batch.json'}",
+            f"--sandbox={sandbox}",
+            "--grader-threads=1",
+        ]
+        timeout_s = STARTUP_ALLOWANCE_S + sum(deadlines)
+        reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(sorted(every))], 1, timeout_s)
+        if _stopping.is_set():
+            raise Interrupted("grading was stopped")
+        entries = []
+        for job, (path, steps) in zip(batch, jobs, strict=True):
+            status = Path(job["status"])
+            why = (
+                f"the grading process stopped before this test finished ({status.read_text()})"
+                if status.is_file()
+                else reason
+            )
+            outcomes = _read_outcomes(Path(job["results"]))
+            entries.append(submission_entry(path.name, str(path), inventory, outcomes, steps, why))
+    return entries
+
+
+def _run_child(tmp: Path, options: list[str], threads: int, timeout_s: float) -> str:
+    """Run the grading child in the scratch folder ``tmp``; the reason to give each test it
+    did not finish."""
+    work = tmp / "work"
+    work.mkdir()
+    log = tmp / "output.log"
+    with (
+        open(log, "wb") as out,
+        subprocess.Popen(
+            _pytest_command(options),
+            cwd=work,
+            env=_child_env(threads, str(work)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        ) as proc,
+    ):
+        with _running_lock:
+            _running.add(proc)
+            if _stopping.is_set():
+                os.killpg(proc.pid, 9)
+        try:
+            rc = proc.wait(timeout=timeout_s)
+            reason = f"the grading process stopped before this test finished (exit code {rc})"
+            if rc in (2, 3, 4):  # pytest's usage or internal error: say what it said
+                reason += f": {_last_line(log)}"
+        except subprocess.TimeoutExpired:
+            reason = f"the grading process ran past {timeout_s:.0f} s and was stopped"
+        finally:
+            # Whatever the child left running in its session goes with it.
+            try:
+                os.killpg(proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            with _running_lock:
+                _running.discard(proc)
+    return reason
 
 
 def document(entries: list[dict]) -> dict:

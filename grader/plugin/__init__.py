@@ -9,7 +9,8 @@ Each part below is a plugin module of its own (pytest registers them from
 - :mod:`.options`: the command-line options and the per-run set-up;
 - :mod:`.collection`: step markers, points and timeouts of hidden tests, the inventory;
 - :mod:`.fixtures`: ``submission``, ``device`` and the seeds;
-- :mod:`.verdicts`: one-line verdicts and the results file.
+- :mod:`.verdicts`: one-line verdicts and the results file;
+- :mod:`.batch`: several trusted submissions in one run, a fork each.
 """
 
 pytest_plugins = [
@@ -17,4 +18,5 @@ pytest_plugins = [
     "grader.plugin.collection",
     "grader.plugin.fixtures",
     "grader.plugin.verdicts",
+    "grader.plugin.batch",
 ]

@@ -20,7 +20,7 @@ from ..submission.protocol import Submission
 from .collection import is_hidden
 
 
-def _open_submission(config: pytest.Config) -> Submission:
+def open_submission(config: pytest.Config) -> Submission:
     """The submission under test, made once per session (see the ``submission`` fixture)."""
     if _SUBMISSION not in config.stash:
         path = Path(config.getoption("submission"))
@@ -78,17 +78,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.option.collectonly or not any(is_hidden(i) for i in session.items):
         return
     _warm_up_the_judge()
-    _warm(_open_submission(config))
+    if config.getoption("grader_batch"):
+        return  # each submission is opened in its own fork (grader/plugin/batch.py)
+    warm(open_submission(config))
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """A worker that died or timed out is replaced between tests, not during the next one."""
     yield
-    _warm(item.config.stash.get(_IN_USE, None))
+    warm(item.config.stash.get(_IN_USE, None))
 
 
-def _warm(sub: Submission | None) -> None:
+def warm(sub: Submission | None) -> None:
     """Get the submission ready between tests. A sandbox's failure to start is kept by
     the submission and reported by the next test's request, as that test's error."""
     if sub is not None:
@@ -106,7 +108,7 @@ def submission(request: pytest.FixtureRequest) -> Iterator[Submission]:
     otherwise its code runs in sandboxed worker processes (:mod:`grader.sandbox`).
     """
     config = request.config
-    sub = _open_submission(config)
+    sub = open_submission(config)
     config.stash[_IN_USE] = sub
     yield sub
     del config.stash[_IN_USE]

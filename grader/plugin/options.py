@@ -63,6 +63,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FILE",
         help="append one JSON line per finished hidden test to FILE (used by the grader)",
     )
+    group.addoption(
+        "--grader-batch",
+        default=None,
+        metavar="FILE",
+        help="grade several trusted submissions in one run (used by the grader): FILE is a "
+        'JSON list of {"submission", "steps", "results", "status", "deadline_s"}; see '
+        "grader.grading.runner.grade_many",
+    )
 
 
 def _hypothesis_profile() -> None:

@@ -1,19 +1,16 @@
 """Grade the classic-bug corpus and print, per bug, the steps that lost points.
 
-    python tests/kit/try_bugs.py [step03 ...]
+    python -m tests.kit.try_bugs [step03 ...]
 
-A quick look for whoever adds bugs; tests/kit/test_classic_bugs.py asserts the same.
+A quick look for whoever adds bugs; tests/kit/e2e/test_grading.py asserts the same.
 """
 
 import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from classic_bugs import all_bugs, dependents  # noqa: E402
-
-from grader.grading import runner  # noqa: E402
+from grader.grading import runner
+from tests.kit.classic_bugs import all_bugs, dependents
 
 
 def grade_bug(bug, tmp: Path) -> dict:

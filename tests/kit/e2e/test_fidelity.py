@@ -1,6 +1,6 @@
 """The sandbox gives the same verdict as a direct run, on every test of every corpus.
 
-Each corpus is graded twice through the real path (grader.grading.runner.grade_one): with
+Each corpus is graded twice through the real path (grader.runner.grade_many): with
 ``--sandbox off`` (the step modules imported by the grading process) and with
 bubblewrap (a worker process behind the wire). Every test must get the same
 status in both. Corpora: the stubs (every step), one classic bug in every step
@@ -15,26 +15,23 @@ machine that says how busy it was, not what was judged.
 """
 
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from classic_bugs import all_bugs
-from hostile import CASES
 
-from grader.grading import runner
 from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.classic_bugs import all_bugs
+from tests.kit.grading import grade_runs
+from tests.kit.hostile import CASES
+from tests.kit.submission_files import INDEPENDENT, KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-INDEPENDENT = Path(__file__).parent / "submissions" / "independent"
 # Steps whose hidden suites train little (the others train for tens of seconds).
 QUICK = [s for s in STEPS if s[4:6] in ("01", "02", "03", "04", "05", "06", "08", "11", "13")]
 SAFE_HOSTILE = ("exits-at-import", "floods-stdout", "returns-a-deeply-nested-answer")
 STEP03_04 = ["step03_normalization", "step04_one_hot_loss"]
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.timeout(1800),
     pytest.mark.skipif(bwrap_problem() is not None, reason=f"no sandbox: {bwrap_problem()}"),
 ]
@@ -65,7 +62,7 @@ def _hostile(dest: Path, case) -> Path:
 
 
 @pytest.fixture(scope="module")
-def corpora(tmp_path_factory):
+def corpora(tmp_path_factory, inventory):
     tmp = tmp_path_factory.mktemp("fidelity")
     by_step = {}
     for bug in all_bugs():
@@ -87,16 +84,14 @@ def corpora(tmp_path_factory):
         if case.name in SAFE_HOSTILE:
             runs[f"hostile-{case.name}"] = (_hostile(tmp / case.name, case), STEP03_04)
     assert len([r for r in runs if r.startswith("hostile-")]) == len(SAFE_HOSTILE)
-    inventory = runner.collect_inventory(list(STEPS))
-    jobs = [(name, mode) for name in runs for mode in ("off", "bwrap")]
-
-    def grade(job):
-        path, steps = runs[job[0]]
-        return runner.grade_one(path, steps, inventory, threads=1, sandbox=job[1])
-
-    with ThreadPoolExecutor(2) as pool:
-        entries = list(pool.map(grade, jobs))
-    return {job: entry for job, entry in zip(jobs, entries, strict=True)}
+    # Every corpus a fork of a grading child (runner.grade_many): one child grades them all
+    # directly, two share them in the sandbox (each starts a sandbox per corpus).
+    jobs = list(runs.values())
+    direct, sandboxed = grade_runs([("off", jobs, 1), ("bwrap", jobs, 2)], inventory)
+    return {
+        **{(name, "off"): entry for name, entry in zip(runs, direct, strict=True)},
+        **{(name, "bwrap"): entry for name, entry in zip(runs, sandboxed, strict=True)},
+    }
 
 
 def _statuses(entry: dict) -> dict:

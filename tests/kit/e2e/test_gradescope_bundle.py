@@ -19,8 +19,8 @@ import pytest
 
 from grader.distribute import gradescope as bundle
 from grader.distribute import leak_scan
+from tests.kit.submission_files import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
 PYTHON = sys.executable  # this venv: the kit and its dependencies are installed here
 
@@ -151,7 +151,6 @@ def test_a_crash_still_writes_valid_results(built):
     assert "grader exit status: 2" in proc.stdout
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_run_autograder_grades_a_submission(built):
     _, root, _ = built

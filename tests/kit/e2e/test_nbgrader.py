@@ -10,23 +10,20 @@ kit when that step is missing.
 
 import json
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
 
 pytest.importorskip("nbgrader")
 
-from submission_files import reference, submission_with  # noqa: E402
-
 from grader.grading import results, runner  # noqa: E402
 from grader.nbgrader_bridge import ASSIGNMENT, MANIFEST, notebooks  # noqa: E402
 from grader.nbgrader_bridge.build import build  # noqa: E402
 from grader.nbgrader_bridge.grade import grade  # noqa: E402
+from tests.kit.submission_files import KIT_ROOT, reference, submission_with  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
 STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 STEPS = [STEP03, STEP04]
@@ -43,7 +40,7 @@ def scores(entry: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def both_routes(tmp_path_factory):
+def both_routes(tmp_path_factory, inventory):
     tmp = tmp_path_factory.mktemp("nbgrader")
     noisy = edited(
         STEP04,
@@ -79,8 +76,8 @@ def both_routes(tmp_path_factory):
             },
         ),
     ]
-    inventory = runner.collect_inventory(STEPS)
-    kit = [runner.grade_one(p, STEPS, inventory) for p in dirs]
+    inventory = [t for t in inventory if t["step"] in STEPS]
+    kit = runner.grade_many([(p, STEPS) for p in dirs], inventory)
 
     # A notebook submission: the instructor's notebook of step 03 (nbgrader replaces its
     # hidden cells anyway), handed in alone.
@@ -175,12 +172,12 @@ def test_grade_cells_leave_no_stderr_and_no_value(both_routes):
             assert kinds <= {("stream", "stdout")}, cell.metadata["nbgrader"]["grade_id"]
 
 
-def test_a_missing_step_breaks_the_step_that_imports_it(tmp_path):
+def test_a_missing_step_breaks_the_step_that_imports_it(tmp_path, inventory):
     """Step 07 imports step 06: without 06 it scores 0 in both routes (nothing trains)."""
     step07 = "step07_train_loop"
     without06 = tmp_path / "without06"
     shutil.copytree(SOLUTIONS, without06, ignore=shutil.ignore_patterns("step06_*", "__pycache__"))
-    inventory = runner.collect_inventory([step07])
+    inventory = [t for t in inventory if t["step"] == step07]
     kit = runner.grade_one(without06, [step07], inventory)
     document = grade(
         [without06], None, [step07], course_dir=tmp_path / "course", inventory=inventory

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from submission_files import processes_with
 
 from grader.sandbox.bwrap import bwrap_problem
 from grader.sandbox.limits import Limits
 from grader.submission import sandboxed
 from grader.submission.protocol import SandboxUnavailable, SubmissionError
 from grader.submission.sandboxed import SandboxedSubmission
+from tests.kit.submission_files import KIT_ROOT, processes_with
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
 STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 
@@ -173,7 +172,6 @@ def test_shared_memory_beyond_the_budget_fails_its_own_step_only(tmp_path, isola
         sub.close()
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("mode", [pytest.param("require", marks=needs_bwrap), "off"])
 def test_an_import_that_hangs_costs_one_timeout_not_one_per_test(tmp_path, mode):

@@ -1,49 +1,46 @@
 """Whole-submission grading: the reference, the stubs, an independent solution, classic bugs.
 
-These grade real submissions through the real path (a child process per
-submission running the hidden suites), so they take a few minutes.
+These grade real submissions through the real path (child pytest processes running
+the hidden suites; runner.grade_many grades several in one child, a fork each, so the
+start-up of the interpreter and torch is paid once), so they take a few minutes.
 """
 
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from classic_bugs import all_bugs, dependents
 
 from grader.grading import runner
 from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.classic_bugs import all_bugs, dependents
+from tests.kit.grading import AT_ONCE, grade_runs
+from tests.kit.submission_files import INDEPENDENT, KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
-INDEPENDENT = Path(__file__).parent / "submissions" / "independent"
-
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
-def graded():
-    """The reference (directly and sandboxed), the stubs and the independent submission,
-    two at a time."""
-    inventory = runner.collect_inventory(list(STEPS))
-    runs = {
-        "solutions": (KIT_ROOT / "solutions", "off", 1),
-        "exercises": (KIT_ROOT / "exercises", "off", 1),
-        "independent": (INDEPENDENT, "off", 1),
-    }
-    if bwrap_problem() is None:
-        # Two torch threads: a worker forked from a zygote whose thread pool had started
-        # would deadlock on its first parallel operation (never with one thread).
-        runs["sandboxed"] = (KIT_ROOT / "solutions", "bwrap", 2)
-    with ThreadPoolExecutor(2) as pool:
-        entries = pool.map(
-            lambda run: runner.grade_one(
-                run[0], list(STEPS), inventory, threads=run[2], sandbox=run[1]
-            ),
-            runs.values(),
-        )
-    return dict(zip(runs, entries, strict=True))
+def graded(inventory):
+    """The reference, the stubs and the independent submission graded directly (in one
+    child, a fork each: runner.grade_many), beside the reference in the sandbox."""
+    direct = ["solutions", "exercises", "independent"]
+    paths = [KIT_ROOT / "solutions", KIT_ROOT / "exercises", INDEPENDENT]
+
+    def sandboxed():
+        # Through grade_one, the grader's own path, with two torch threads: a worker forked
+        # from a zygote whose thread pool had started would deadlock on its first parallel
+        # operation (never with one thread).
+        return runner.grade_one(KIT_ROOT / "solutions", list(STEPS), inventory, 2, sandbox="bwrap")
+
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        many = pool.submit(runner.grade_many, [(p, list(STEPS)) for p in paths], inventory)
+        sandbox = pool.submit(sandboxed) if bwrap_problem() is None else None
+        runs = dict(zip(direct, many.result(), strict=True))
+        if sandbox is not None:
+            runs["sandboxed"] = sandbox.result()
+    return runs
 
 
 def _lost(entry: dict) -> dict:
@@ -94,23 +91,15 @@ def test_independent_correct_submission_gets_full_marks(graded):
 
 
 @pytest.fixture(scope="module")
-def bug_results(tmp_path_factory):
-    """Every classic bug graded once: grouped by step (one inventory each), two at a time."""
+def bug_results(tmp_path_factory, inventory):
+    """Every classic bug graded on its step and the steps that import it, each as a
+    submission of its own (a fork of a grading child: runner.grade_many); two children,
+    the bugs dealt out in turn."""
     tmp = tmp_path_factory.mktemp("bugs")
-    results = {}
-    for step in sorted({b.step for b in all_bugs()}):
-        bugs = [b for b in all_bugs() if b.step == step]
-        steps = dependents(step)
-        inventory = runner.collect_inventory(steps)
-        with ThreadPoolExecutor(2) as pool:
-            entries = pool.map(
-                lambda b, steps=steps, inventory=inventory: runner.grade_one(
-                    b.apply(tmp / b.step / b.name), steps, inventory, threads=1
-                ),
-                bugs,
-            )
-            results.update({(b.step, b.name): e for b, e in zip(bugs, entries, strict=True)})
-    return results
+    bugs = all_bugs()
+    jobs = [(b.apply(tmp / b.step / b.name), dependents(b.step)) for b in bugs]
+    [entries] = grade_runs([("off", jobs, 2)], inventory)
+    return {(b.step, b.name): e for b, e in zip(bugs, entries, strict=True)}
 
 
 @pytest.mark.parametrize("bug", all_bugs(), ids=lambda b: f"{b.step[:6]}-{b.name}")
@@ -133,15 +122,16 @@ def test_visible_tests_all_fail_on_the_stubs_with_the_step_named():
     assert "Traceback" not in proc.stdout
 
 
-def test_the_same_submission_gets_the_same_judgement_twice(tmp_path):
-    """Determinism: a partly correct submission, training steps included, graded twice."""
+def test_the_same_submission_gets_the_same_judgement_twice(tmp_path, inventory):
+    """Determinism: a partly correct submission, training steps included, graded twice
+    (two grading children of their own: other processes, other hash seeds)."""
     bug = next(b for b in all_bugs() if b.step == "step07_train_loop")
     submission = bug.apply(tmp_path / "twice")
     steps = ["step07_train_loop", "step10_autoencoder"]
-    inventory = runner.collect_inventory(steps)
     sandbox = "bwrap" if bwrap_problem() is None else "off"
-    first, second = (
-        runner.grade_one(submission, steps, inventory, sandbox=sandbox) for _ in range(2)
-    )
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        first, second = pool.map(
+            lambda _: runner.grade_one(submission, steps, inventory, sandbox=sandbox), range(2)
+        )
     assert first["steps"] == second["steps"]
     assert 0 < first["score"] < first["max_score"]

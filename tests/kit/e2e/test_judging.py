@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import runner
 from grader.sandbox.bwrap import bwrap_problem
+from tests.kit.grading import grade_runs
+from tests.kit.submission_files import KIT_ROOT
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = KIT_ROOT / "solutions"
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = pytest.mark.timeout(600)
 
 # softmax normalized over the whole batch (a real bug), and a patched kit operation
 # that reports torch.softmax's output and gradient in its place.
@@ -201,11 +201,8 @@ def write(cheats: list[Cheat], into: Path) -> Path:
     return into
 
 
-def lost_by_each(cheats: list[Cheat], mode: str, tmp_path: Path) -> list[str]:
-    """Grade the cheats together (one submission); the targeted tests that still pass."""
-    steps = sorted({c.step for c in cheats})
-    submission = write(cheats, tmp_path / "cheats")
-    entry = runner.grade_one(submission, steps, runner.collect_inventory(steps), sandbox=mode)
+def passed_targets(cheats: list[Cheat], entry: dict, mode: str) -> list[str]:
+    """The tests that ``cheats`` (graded together as ``entry``) target and still pass."""
     won = []
     for cheat in cheats:
         tests = {t["name"].split("[")[0]: t for t in entry["steps"][cheat.step]["tests"]}
@@ -219,17 +216,38 @@ def lost_by_each(cheats: list[Cheat], mode: str, tmp_path: Path) -> list[str]:
 SANDBOX = pytest.mark.skipif(
     bwrap_problem() is not None, reason=f"no bubblewrap sandbox here: {bwrap_problem()}"
 )
+CHEATS = [KIT_GRADIENT, *MODELS]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, inventory):
+    """The cheats graded together (one submission) directly and in the sandbox, and the
+    autograd patch in the sandbox only (directly it would patch the grader's own autograd
+    as well): a grading child per mode (runner.grade_many)."""
+    tmp = tmp_path_factory.mktemp("cheats")
+    runs = {"off": [CHEATS]}
+    if bwrap_problem() is None:
+        runs["bwrap"] = [CHEATS, [AUTOGRAD]]
+
+    jobs = {
+        mode: [
+            (write(cheats, tmp / f"{mode}-{i}"), sorted({c.step for c in cheats}))
+            for i, cheats in enumerate(runs[mode])
+        ]
+        for mode in runs
+    }
+    graded = grade_runs([(mode, jobs[mode], 1) for mode in runs], inventory)
+    return dict(zip(runs, graded, strict=True))
 
 
 @pytest.mark.parametrize("mode", ["off", pytest.param("bwrap", marks=SANDBOX)])
-def test_cheats_lose_the_points_they_target(mode, tmp_path):
+def test_cheats_lose_the_points_they_target(graded, mode):
     # Directly, the kit_ops patch reaches the grading process too; it still loses.
-    won = lost_by_each([KIT_GRADIENT, *MODELS], mode, tmp_path)
+    won = passed_targets(CHEATS, graded[mode][0], mode)
     assert not won, won
 
 
 @SANDBOX
-def test_a_patched_autograd_in_the_worker_loses_the_gradient_points(tmp_path):
-    # Sandbox only: directly it would patch the grader's own autograd as well.
-    won = lost_by_each([AUTOGRAD], "bwrap", tmp_path)
+def test_a_patched_autograd_in_the_worker_loses_the_gradient_points(graded):
+    won = passed_targets([AUTOGRAD], graded["bwrap"][1], "bwrap")
     assert not won, won

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.distribute import stubs
-
-KIT_ROOT = Path(__file__).resolve().parents[2]
+from tests.kit.submission_files import KIT_ROOT
 
 GOOD = textwrap.dedent('''\
     """Doc."""

@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from submission_files import processes_with
 
 from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import MAX_STEP_FILE
+from tests.kit.submission_files import KIT_ROOT, processes_with
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03, STEP04 = "step03_normalization", "step04_one_hot_loss"
 MODES = [
     "off",
@@ -33,7 +32,7 @@ MODES = [
     ),
 ]
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+pytestmark = pytest.mark.timeout(600)
 
 
 def grade(tmpdir: Path, *args, **popen) -> subprocess.CompletedProcess:

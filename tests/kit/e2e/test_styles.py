@@ -7,23 +7,20 @@ on exactly the steps whose files it holds, directly and in the bubblewrap sandbo
 and must lose no point.
 
 Cases whose steps do not overlap are graded together, as one submission: a few
-child processes for all of them instead of two per case.
+sandboxes to start for all of them instead of one per case.
 """
 
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-from grader.grading import runner
 from grader.sandbox.bwrap import bwrap_problem
 from grader.steps import STEPS
+from tests.kit.grading import grade_runs
+from tests.kit.submission_files import STYLES
 
-STYLES = Path(__file__).parent / "styles"
-
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 
 def cases() -> dict[str, list[str]]:
@@ -61,32 +58,27 @@ def test_every_case_holds_what_it_imports():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Each bundle graded with --sandbox off and, where it can run, bubblewrap."""
+def graded(tmp_path_factory, inventory):
+    """Each bundle graded with --sandbox off and, where it can run, bubblewrap (a fork of a
+    grading child each: runner.grade_many)."""
     found = cases()
     modes = ["off"] + (["bwrap"] if bwrap_problem() is None else [])
-    inventory = runner.collect_inventory(sorted({s for steps in found.values() for s in steps}))
+    packed = bundles(found)
     jobs = []
-    for i, names in enumerate(bundles(found)):
+    for i, names in enumerate(packed):
         folder = tmp_path_factory.mktemp(f"bundle{i}")
         for name in names:
             for step in found[name]:
                 shutil.copyfile(STYLES / name / f"{step}.py", folder / f"{step}.py")
-        steps = [s for s in STEPS if any(s in found[n] for n in names)]
-        jobs += [(names, folder, steps, mode) for mode in modes]
+        jobs.append((folder, [s for s in STEPS if any(s in found[n] for n in names)]))
 
-    def grade(job):
-        names, folder, steps, mode = job
-        # One torch thread each: two gradings run at once on two cores (more threads
-        # than cores made training tests run past their limits under load).
-        return runner.grade_one(folder, steps, inventory, threads=1, sandbox=mode)
-
-    with ThreadPoolExecutor(2) as pool:
-        entries = list(pool.map(grade, jobs))
+    # One child grades the bundles directly, two share them in the sandbox.
+    entries = grade_runs([(mode, jobs, 1 if mode == "off" else 2) for mode in modes], inventory)
     results: dict[tuple[str, str], dict] = {}
-    for (names, _, _, mode), entry in zip(jobs, entries, strict=True):
-        for name in names:
-            results[(name, mode)] = {s: entry["steps"][s] for s in found[name]}
+    for mode, graded in zip(modes, entries, strict=True):
+        for names, entry in zip(packed, graded, strict=True):
+            for name in names:
+                results[(name, mode)] = {s: entry["steps"][s] for s in found[name]}
     return results
 
 

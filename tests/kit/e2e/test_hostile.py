@@ -16,14 +16,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hostile import CASES, KIT_ROOT
-from submission_files import processes_with
 
 from grader import dataset
 from grader.sandbox.bwrap import bwrap_problem
+from tests.kit.hostile import CASES, KIT_ROOT
+from tests.kit.submission_files import processes_with
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.timeout(1200),
     pytest.mark.skipif(bwrap_problem() is not None, reason=f"no sandbox: {bwrap_problem()}"),
 ]

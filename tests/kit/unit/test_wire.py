@@ -20,7 +20,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from submission_files import reference, submission_with
 
 from grader.authoring.figures import FigureData
 from grader.sandbox import wire
@@ -30,6 +29,7 @@ from grader.sandbox.worker import CappedText
 from grader.submission.direct import DirectSubmission
 from grader.submission.protocol import SubmissionError
 from grader.submission.sandboxed import SandboxedSubmission
+from tests.kit.submission_files import reference, submission_with
 
 matplotlib.use("Agg")
 

@@ -2,16 +2,14 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
-from submission_files import grade_command as grade
-from submission_files import reference, submission_with
 
 from grader.grading import results
 from grader.steps import STEPS
+from tests.kit.submission_files import KIT_ROOT, reference, submission_with
+from tests.kit.submission_files import grade_command as grade
 
-KIT_ROOT = Path(__file__).resolve().parents[2]
 STEP03 = "step03_normalization"
 
 
