@@ -51,3 +51,13 @@ def test_the_readme_table_names_every_step_with_its_title():
     for number, step in enumerate(STEPS, start=1):
         row = f"| {number:02d} | `{step}` | {TITLES[step]} |"
         assert row in readme, f"README.md lacks the row {row!r} (titles live in grader/steps.py)"
+
+
+def test_every_folder_of_the_grader_is_a_regular_package():
+    """setuptools' package discovery skips a folder without ``__init__.py``: a non-editable
+    install (pip install ., the Gradescope image) would lack its modules."""
+    folders = {p.parent for p in (KIT_ROOT / "grader").rglob("*.py")}
+    missing = sorted(
+        str(f.relative_to(KIT_ROOT)) for f in folders if not (f / "__init__.py").is_file()
+    )
+    assert not missing, f"folders of grader/ without __init__.py: {missing}"
