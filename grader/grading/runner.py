@@ -139,7 +139,11 @@ def collect_inventory(steps: list[str]) -> list[dict]:
 
 
 def _read_outcomes(path: Path) -> dict[str, dict]:
-    """The final status of each test: its first phase that did not pass, else passed."""
+    """The final status of each test: its first phase that did not pass, else passed.
+
+    A passed set-up is not a pass: a test whose process ended during its call (a
+    submission that exits) has no outcome, and scores as one the run never finished.
+    """
     outcomes: dict[str, dict] = {}
     if not path.is_file():
         return outcomes
@@ -149,8 +153,11 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
         previous = outcomes.get(record["nodeid"])
-        if previous is None or previous["status"] == "passed":
-            outcomes[record["nodeid"]] = {"status": record["status"], "message": record["message"]}
+        if previous is not None and previous["status"] != "passed":
+            continue  # the first phase that did not pass decides
+        if record["status"] == "passed" and record.get("when") == "setup":
+            continue
+        outcomes[record["nodeid"]] = {"status": record["status"], "message": record["message"]}
     return outcomes
 
 
