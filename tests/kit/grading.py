@@ -4,16 +4,14 @@ Each grading child grades several submissions, a fork each (``grader.runner.grad
 the interpreter, torch and the collected hidden tests are paid for once per child.
 """
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from grader.grading import runner
 
-# Grading children at once: two on two cores, one torch thread each; one per worker when
-# pytest-xdist runs the kit's tests in two workers (more than the cores made training
-# tests run past their time limits under load).
-AT_ONCE = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+# Grading children at once: two on two cores, one torch thread each (more than the cores
+# made training tests run past their time limits under load).
+AT_ONCE = 2
 
 Job = tuple[Path, list[str]]  # a submission directory and the steps to grade
 
