@@ -37,8 +37,8 @@ _FILE_OF = {
     ("test", "labels"): "t10k-labels-idx1-ubyte",
 }
 RESTORE_HINT = (
-    "Restore the kit's data with `git checkout -- data_cache` (or, with the package "
-    "registry reachable, `python -m grader data rebuild`)."
+    "Restore the data with `git checkout -- data_cache` (or download the exercises "
+    "again); `cd data_cache && sha256sum -c SHA256SUMS` checks the files."
 )
 
 
@@ -103,7 +103,7 @@ test_labels.__test__ = False
 
 
 # Mean and standard deviation of all training pixels scaled to [0, 1], computed
-# once from the checksummed files (tests/kit/test_data.py recomputes them).
+# once from the checksummed files (the course's own tests recompute them).
 TRAIN_MEAN = 0.1306604762738429
 TRAIN_STD = 0.3081078071314181
 

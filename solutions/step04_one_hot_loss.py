@@ -44,9 +44,9 @@ def one_hot(y, num_classes=10):
         num_classes: the number of classes K (10 for MNIST digits).
     Returns:
         ``(N, num_classes)`` tensor of zeros with a single 1 per row, in the
-        label's column. This solution returns float32 (the default float
-        dtype), ready to multiply with probabilities; an integer dtype (as
-        ``F.one_hot`` gives) is fine too.
+        label's column. Float32 (the default float dtype) is ready to
+        multiply with probabilities; an integer dtype (as ``F.one_hot``
+        gives) is fine too.
     Hint: start from ``torch.zeros(len(y), num_classes)`` and set the ones with
     integer-array indexing: ``out[torch.arange(len(y)), y] = 1``.
     """

@@ -5,7 +5,8 @@ The release holds what a student needs and nothing that gives an answer away:
 - ``exercises/``: the generated stubs, the visible tests, ``conftest.py``,
   ``mnist.py`` and ``__init__.py``, copied from the kit's ``exercises/`` once
   :func:`grader.distribute.stubs.check` says they match ``solutions/`` (else the
-  release is refused: regenerate with ``python -m grader stubs`` first);
+  release is refused: regenerate with ``python -m grader stubs`` first), each with
+  a header for students (:func:`grader.distribute.stubs.for_student`);
 - ``data_cache/``: the four MNIST files and ``SHA256SUMS`` (checked while copied);
 - ``README.md`` for students (its table of steps from :data:`grader.steps.TITLES`),
   ``pyproject.toml`` (what the exercises and the visible tests import, the pytest
@@ -215,7 +216,8 @@ def release(
         written: list[str] = []
         (staging / "exercises").mkdir()
         for source in sorted(exercises.glob("*.py")):
-            shutil.copyfile(source, staging / "exercises" / source.name)
+            text = stubs.for_student(source.read_text(), source.name)
+            (staging / "exercises" / source.name).write_text(text)
             written.append(f"exercises/{source.name}")
         written += _copy_data(kit_root, staging)
         texts = {

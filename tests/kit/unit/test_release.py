@@ -62,7 +62,7 @@ def test_the_release_holds_what_students_need(released):
         w for w in written if w.startswith("exercises/")
     }
     for name, text in generated.items():
-        assert (out / "exercises" / name).read_text() == text
+        assert (out / "exercises" / name).read_text() == stubs.for_student(text, name)
     for step in STEPS:
         assert f"exercises/test_{step}.py" in written
 
@@ -75,6 +75,37 @@ def test_no_solutions_hidden_tests_or_grader(released):
     for step in STEPS:
         stub = (out / "exercises" / f"{step}.py").read_text()
         assert "BEGIN SOLUTION" not in stub and "NotImplementedError" in stub
+
+
+# What only the kit's authors have: a student reading these would be lost or misled.
+NOT_FOR_STUDENTS = (
+    "GENERATED",
+    "Do not edit",
+    "python -m grader",
+    "tests/kit",
+    "tests/hidden",
+    "solutions/",
+    "this solution",
+    "the reference",
+)
+
+
+def test_every_released_text_speaks_to_students(released):
+    out, written = released
+    # The Classroom workflow is the course's CI (students leave it as it is): it runs the
+    # grader, so it names it.
+    texts = [w for w in written if not w.startswith(("data_cache/MNIST/", ".github/"))]
+    problems = [
+        f"{name} says {phrase!r}"
+        for name in texts
+        for phrase in NOT_FOR_STUDENTS
+        if phrase.lower() in (out / name).read_text().lower()
+    ]
+    assert not problems
+    step03 = (out / "exercises" / f"{STEP03}.py").read_text()
+    assert step03.startswith("# Step 03: write your code in place of each")
+    test03 = (out / "exercises" / f"test_{STEP03}.py").read_text()
+    assert test03.startswith("# The visible tests of step 03: run them with")
 
 
 def test_the_leak_scan_of_the_release_is_clean(released):
