@@ -37,7 +37,8 @@ STUDENT_HEADERS = {
         "# then check it with `pytest exercises -m step{step:02d}`.\n"
     ),
     "test": (
-        "# The visible tests of step {step:02d}: run them with `pytest exercises -m step{step:02d}`.\n"
+        "# The visible tests of step {step:02d}: "
+        "run them with `pytest exercises -m step{step:02d}`.\n"
         "# Read them for hints; your grade comes from the course's own tests, not this file.\n"
     ),
     "other": "# Part of the MNIST exercises: you do not need to change this file.\n",
