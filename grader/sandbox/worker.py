@@ -71,6 +71,11 @@ class Worker:
         self.package = "submission"
         if self.package not in sys.modules:  # the zygote may have imported it (kit code only)
             import_package(package_dir, self.package)
+        from ..submission.placeholders import PlaceholderFinder
+
+        # A step that does not import costs its own step only, not the steps importing it.
+        self.finder = PlaceholderFinder(self.package)
+        sys.meta_path.insert(0, self.finder)
         self.objects: dict[int, object] = {}
 
     # -- values -----------------------------------------------------------------
@@ -110,7 +115,11 @@ class Worker:
     # -- requests ---------------------------------------------------------------
 
     def step(self, step: str) -> ModuleType:
-        return importlib.import_module(f"{self.package}.{step}")
+        module = importlib.import_module(f"{self.package}.{step}")
+        failure = self.finder.failure(module)
+        if failure is not None:
+            raise failure  # the step itself does not import: its tests say so
+        return module
 
     def target(self, spec: tuple) -> Any:
         kind = spec[0]
@@ -198,6 +207,10 @@ def _message(exc: BaseException, name: str) -> str:
     return f"<the message of this {name} is not a string>"
 
 
+# The kit's own frames (grader/submission/ too) are never the submission's place.
+_GRADER_DIR = str(Path(__file__).resolve().parents[1]) + "/"
+
+
 def describe(exc: BaseException) -> dict[str, Any]:
     """Type, message and place of an exception, read without trusting the exception.
 
@@ -212,7 +225,9 @@ def describe(exc: BaseException) -> dict[str, Any]:
     base = next((_BUILTIN_EXCEPTIONS[id(c)] for c in mro if id(c) in _BUILTIN_EXCEPTIONS), "")
     try:
         frames = [
-            f for f in traceback.extract_tb(exc.__traceback__) if "/submission/" in f.filename
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if "/submission/" in f.filename and not f.filename.startswith(_GRADER_DIR)
         ]
         where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"[:300] if frames else ""
     except Exception:  # noqa: BLE001 - a traceback it cannot read: no place, the rest stands

@@ -23,6 +23,7 @@ from ..authoring import checks, kit_ops
 from ..authoring.figures import to_plain
 from ..steps import STEPS
 from .files import missing, read_source, stage
+from .placeholders import PlaceholderFinder
 from .protocol import SubmissionError, describe_exception
 from .timeouts import TimeoutGuard, import_timed_out, is_timeout
 
@@ -84,6 +85,9 @@ class DirectSubmission:
         module = importlib.util.module_from_spec(spec)
         sys.modules[self._package] = module
         spec.loader.exec_module(module)
+        # A step that does not import costs its own step only (placeholders.py).
+        self._finder = PlaceholderFinder(self._package)
+        sys.meta_path.insert(0, self._finder)
         self.staged = package
         self._steps: dict[str, StepModule | SubmissionError] = {}
 
@@ -180,6 +184,9 @@ class DirectSubmission:
             return SubmissionError(missing(self.path, step))
         try:
             module = importlib.import_module(f"{self._package}.{step}")
+            failure = self._finder.failure(module)
+            if failure is not None:
+                raise failure
         except BaseException as exc:  # SystemExit and KeyboardInterrupt at import too
             if is_timeout(exc):
                 self._guard.note(exc)
@@ -190,6 +197,8 @@ class DirectSubmission:
         return StepModule(step, module, self._guard)
 
     def close(self) -> None:
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
         for name in [
             m for m in sys.modules if m == self._package or m.startswith(self._package + ".")
         ]:
