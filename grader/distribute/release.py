@@ -255,7 +255,13 @@ def add_arguments(
 ) -> argparse.ArgumentParser:
     """Add ``release OUT_DIR [--git]`` to a subparsers object."""
     parser = subparsers.add_parser(
-        "release", help="write the student release (stubs, visible tests, data, CI) to a folder"
+        "release",
+        help="write the student release (stubs, visible tests, data, CI) to a folder",
+        description="Write what students get: the stubs and visible tests, the data, a "
+        "README, the packaging and the GitHub Classroom workflow; never the solutions.",
+        epilog="examples:\n  python -m grader release ../mnist-exercises\n"
+        "  python -m grader release ../mnist-exercises --git    as a fresh git repository",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "out_dir", type=Path, metavar="OUT_DIR", help="a new (or empty) folder for the release"
@@ -267,7 +273,15 @@ def add_arguments(
 
 
 def run(args: argparse.Namespace) -> int:
-    """``python -m grader release``: 0 when the release was written, 1 when refused."""
+    """``python -m grader release``: 0 when the release was written, 1 when refused, 2 for
+    a usage error (a folder in use, a parent folder that does not exist)."""
+    out: Path = args.out_dir
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        print(f"error: {out} exists and is not an empty folder", file=sys.stderr)
+        return 2
+    if not out.absolute().parent.is_dir():
+        print(f"error: the folder {out.absolute().parent} does not exist", file=sys.stderr)
+        return 2
     try:
         written = release(args.out_dir, git=args.git)
     except ReleaseError as exc:

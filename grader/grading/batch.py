@@ -119,9 +119,11 @@ def unwritable(files: Sequence[Path], folders_or_files: Sequence[Path] = ()) -> 
         if path in files and path.is_dir():
             problems.append(f"{path} (a directory; give a file name)")
             continue
+        if not path.parent.is_dir():  # a typo'd folder is an error, never made (at / even)
+            problems.append(f"{path} (the folder {path.parent} does not exist)")
+            continue
         probe = path.parent / f".{path.name}.probe"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             probe.write_text("")
             probe.unlink()
         except OSError as exc:
@@ -130,7 +132,7 @@ def unwritable(files: Sequence[Path], folders_or_files: Sequence[Path] = ()) -> 
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(exist_ok=True)  # a report's own folder of files; its parent exists
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(text)
     os.replace(tmp, path)

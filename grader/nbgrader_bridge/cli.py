@@ -11,12 +11,26 @@ def add_arguments(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
     """Add the ``nbgrader`` command (with ``build`` and ``grade``) to a subparsers object."""
-    parser = subparsers.add_parser(
-        "nbgrader", help="build an nbgrader course of the kit, or grade through nbgrader"
+    examples = (
+        "examples:\n  python -m grader nbgrader build course/\n"
+        "  python -m grader nbgrader grade class/ --json results.json --steps 3 4"
     )
-    sub = parser.add_subparsers(dest="nbgrader_command", required=True)
+    parser = subparsers.add_parser(
+        "nbgrader",
+        help="build an nbgrader course of the kit, or grade through nbgrader",
+        description="The nbgrader route: a course with one notebook per step, and grading "
+        "through nbgrader's own generate_assignment and autograde.",
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="nbgrader_command", required=True, metavar="ACTION")
 
-    build = sub.add_parser("build", help="write a ready nbgrader course (one notebook per step)")
+    build = sub.add_parser(
+        "build",
+        help="write a ready nbgrader course (one notebook per step)",
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     build.add_argument("course_dir", type=Path, help="the course folder (created if missing)")
     build.add_argument(
         "--steps",
@@ -25,7 +39,12 @@ def add_arguments(
         help="only these steps (default: every step in solutions/)",
     )
 
-    grade = sub.add_parser("grade", help="grade submissions with nbgrader generate/autograde")
+    grade = sub.add_parser(
+        "grade",
+        help="grade submissions with nbgrader generate/autograde",
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     grade.add_argument(
         "paths",
         nargs="+",
@@ -37,7 +56,7 @@ def add_arguments(
         "--steps",
         nargs="+",
         metavar="STEP",
-        help="only these steps (03, step03 or step03_normalization)",
+        help="only these steps: 3, 03, step3, step03 or step03_normalization",
     )
     grade.add_argument(
         "--course-dir",

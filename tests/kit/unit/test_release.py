@@ -174,9 +174,13 @@ def test_the_command_refuses_a_folder_in_use(tmp_path, capsys):
     (tmp_path / "busy" / "keep.txt").write_text("mine")
     args = parser.parse_args(["release", str(tmp_path / "busy"), "--git"])
     assert args.git and args.out_dir == tmp_path / "busy"
-    assert release.run(args) == 1
+    assert release.run(args) == 2  # a usage error
     assert "not an empty folder" in capsys.readouterr().err
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+    args = parser.parse_args(["release", str(tmp_path / "no-such-folder" / "out")])
+    assert release.run(args) == 2
+    assert "no-such-folder does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no-such-folder").exists()
 
 
 # --------------------------------------------------------------------------- git
