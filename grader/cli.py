@@ -104,7 +104,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="cap every test's timeout (quick checks; grades may differ)",
     )
-    grade.add_argument("--quiet", action="store_true", help="no progress lines")
+    grade.add_argument(
+        "--quiet", action="store_true", help="no progress lines, no reasons under the table"
+    )
 
     stub = sub.add_parser(
         "stubs",
@@ -224,6 +226,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         batch.write_atomically(args.json, json.dumps(document, indent=2))
     write_reports(args, document)
     print(results.table(document))
+    lost = results.reasons(document)
+    if lost and not args.quiet:
+        print("\nwhere points were lost:\n" + "\n".join(f"  {line}" for line in lost))
     return 0 if all(e["score"] == e["max_score"] for e in entries) else 1
 
 

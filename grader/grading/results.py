@@ -112,6 +112,35 @@ def table(document: dict) -> str:
     return _layout(rows, rule_before_last=True)
 
 
+def _short(text: str, width: int) -> str:
+    line = " ".join(text.strip().splitlines()[:1]) or "no message"
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def reasons(document: dict, width: int = 160, most: int = 40) -> list[str]:
+    """Why points were lost, one line per submission and step that lost some (the first
+    failing test's message, cut to ``width``); one line per submission when every lost
+    step says the same (a zip that does not open). At most ``most`` lines."""
+    lines: list[str] = []
+    for sub in document["submissions"]:
+        lost = {}
+        for step, entry in sub["steps"].items():
+            failed = [t for t in entry["tests"] if t["status"] != "passed"]
+            if failed:
+                more = f" ({len(failed)} of {len(entry['tests'])} tests failed)"
+                lost[step] = (failed[0]["message"] or failed[0]["status"], more)
+        if len(lost) > 1 and len({message for message, _ in lost.values()}) == 1:
+            message = next(iter(lost.values()))[0]
+            lines.append(_short(f"{sub['name']}: {message}", width))
+            continue
+        for step, (message, more) in lost.items():
+            lines.append(_short(f"{sub['name']} {step[:6]}: {message}", width - len(more)) + more)
+    if len(lines) > most:
+        hidden = len(lines) - most + 1
+        lines = [*lines[: most - 1], f"... and {hidden} more lines: every message is in --json"]
+    return lines
+
+
 def _layout(rows: list[list[str]], rule_before_last: bool) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [

@@ -85,7 +85,22 @@ def test_table_lists_steps_and_totals(mixed_run):
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["step", "good", "broken", "exits"]
     assert any(line.startswith(STEP03) for line in lines)
-    assert lines[-1].startswith("total")
+    total = next(i for i, line in enumerate(lines) if line.startswith("total"))
+    # Under the table, why: one line per submission and step that lost points.
+    assert lines[total + 1 :] == [
+        "",
+        "where points were lost:",
+        *(line for line in lines[total + 3 :] if line.startswith("  ")),
+    ]
+    why = {line.split(":")[0].strip(): line for line in lines[total + 3 :]}
+    assert set(why) == {
+        f"{sub['name']} {step[:6]}"
+        for sub in document["submissions"]
+        for step, entry in sub["steps"].items()
+        if entry["score"] < entry["max_score"]
+    }
+    assert "failed to import: SyntaxError" in why["broken step03"]
+    assert "line" in why["broken step03"]
 
 
 def test_every_step_appears_when_grading_everything(tmp_path):

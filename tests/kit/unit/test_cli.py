@@ -4,6 +4,7 @@ what was expected, found before any work is done."""
 import pytest
 
 from grader import __version__, cli
+from grader.grading import results
 from grader.steps import resolve
 from tests.kit.submission_files import SOLUTIONS
 
@@ -83,3 +84,45 @@ def test_the_gradescope_bundle_must_be_a_zip_in_a_folder_that_exists(tmp_path, c
     assert cli.main(["gradescope", str(tmp_path / "typo" / "autograder.zip")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def _entry(name, outcomes):
+    """A results entry of step 03 and 04 with two tests each; ``outcomes`` by test id."""
+    inventory = [
+        {"nodeid": f"{step}::t{i}", "name": f"t{i}", "step": step, "points": 1.0}
+        for step in ("step03_normalization", "step04_one_hot_loss")
+        for i in (1, 2)
+    ]
+    passed = {"status": "passed", "message": ""}
+    outcomes = {t["nodeid"]: outcomes.get(t["nodeid"], passed) for t in inventory}
+    steps = ["step03_normalization", "step04_one_hot_loss"]
+    return results.submission_entry(name, name, inventory, outcomes, steps, "")
+
+
+def test_reasons_say_why_each_step_lost_points():
+    fail = {"status": "failed", "message": "softmax rows do not sum to 1\nmore detail"}
+    zip_error = {"status": "error", "message": "carol.zip could not be read as a zip"}
+    document = {
+        "submissions": [
+            _entry("alice", {}),
+            _entry("bob", {"step03_normalization::t2": fail}),
+            _entry(
+                "carol",
+                {
+                    f"{s}::t{i}": zip_error
+                    for s in ("step03_normalization", "step04_one_hot_loss")
+                    for i in (1, 2)
+                },
+            ),
+        ]
+    }
+    assert results.reasons(document) == [
+        "bob step03: softmax rows do not sum to 1 (1 of 2 tests failed)",
+        "carol: carol.zip could not be read as a zip",
+    ]
+    long = {"status": "failed", "message": "x" * 500}
+    lines = results.reasons({"submissions": [_entry("dan", {"step04_one_hot_loss::t1": long})]})
+    assert len(lines) == 1 and len(lines[0]) <= 160 and "..." in lines[0]
+    many = {"submissions": [_entry(f"s{i}", {"step03_normalization::t1": fail}) for i in range(50)]}
+    lines = results.reasons(many, most=10)
+    assert len(lines) == 10 and lines[-1].startswith("... and 41 more lines")
