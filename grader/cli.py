@@ -6,6 +6,7 @@ Every command's ``--help`` ends with examples; a usage error exits with 2.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import signal
@@ -28,6 +29,7 @@ GRADE_EXAMPLES = """examples:
   python -m grader grade alice.zip --steps 3 4         two steps of one submission
   python -m grader grade class/ --csv grades.csv --junit junit.xml
   python -m grader grade submission/ --gradescope results.json --sandbox require
+  python -m grader grade class/ --json results.json --executor dask --scheduler tcp://10.0.0.5:8786
 
 exit status: 0 all full marks, 1 some points lost, 2 usage error, 130 interrupted"""
 
@@ -74,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 1,
         help="submissions graded at once (default: the number of cores)",
+    )
+    grade.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="local = grading processes on this machine (default); dask = tasks on a Dask "
+        "cluster: --scheduler's, else a LocalCluster of --jobs workers on loopback",
+    )
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the scheduler of a running cluster (tcp://HOST:PORT)",
     )
     grade.add_argument(
         "--sandbox",
@@ -178,6 +192,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error(
             f"--timeout-cap must be a positive number of seconds, not {args.timeout_cap}"
         )
+    if args.scheduler and args.executor != "dask":
+        return _usage_error("--scheduler is for --executor dask")
+    if args.executor == "dask" and importlib.util.find_spec("distributed") is None:
+        return _usage_error("--executor dask needs Dask: pip install -e '.[dask]'")
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
     cannot = batch.unwritable(
@@ -219,6 +237,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             previous,
             progress=not args.quiet,
             timeout_cap=args.timeout_cap,
+            executor=args.executor,
+            scheduler=args.scheduler,
         )
     document = runner.document(entries)
     results.validate(document)

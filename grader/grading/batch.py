@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
@@ -172,11 +172,15 @@ def grade_all(
     previous: list[dict],
     progress: bool = True,
     timeout_cap: float | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> list[dict]:
     """Grade every submission not already in ``previous``; write ``out`` after each one.
 
     Submissions are known by their origin (the directory or zip given), so a resumed
-    batch skips zips graded before as well as directories.
+    batch skips zips graded before as well as directories. ``executor``: ``local``
+    (``jobs`` grading children on this machine) or ``dask`` (a Dask cluster: the one at
+    ``scheduler``, else a LocalCluster of ``jobs`` workers; see :mod:`.dask_executor`).
     """
     done = {e["path"]: e for e in previous}
     todo = [s for s in submissions if s.origin not in done]
@@ -185,26 +189,12 @@ def grade_all(
     bar = Progress(len(todo)) if progress and todo else None
     lock = threading.Lock()
 
-    def one(sub: Submission) -> dict:
-        problem = sub.problem
-        if not problem:
-            try:
-                entry = runner.grade_one(
-                    sub.path,
-                    steps,
-                    inventory,
-                    threads,
-                    sandbox=sandbox,
-                    name=sub.name,
-                    timeout_cap=timeout_cap,
-                )
-            except Exception as exc:  # noqa: BLE001 - the grader's failure: this one only
-                problem = (
-                    f"the grader could not grade this submission ({type(exc).__name__}: {exc})"
-                )
-                print(f"warning: {sub.name}: {problem}", file=sys.stderr)
-        if problem:  # every test scores 0 with the reason
-            entry = results.submission_entry(sub.name, sub.origin, inventory, {}, steps, problem)
+    def record(sub: Submission, entry: dict | None, problem: str | None) -> dict:
+        if problem:
+            print(f"warning: {sub.name}: {problem}", file=sys.stderr)
+        if entry is None or sub.problem:  # every test scores 0 with the reason
+            reason = sub.problem or problem or "not graded"
+            entry = results.submission_entry(sub.name, sub.origin, inventory, {}, steps, reason)
         entry["path"] = sub.origin
         with lock:
             done[sub.origin] = entry
@@ -214,6 +204,34 @@ def grade_all(
         if bar:
             bar.finished(entry)
         return entry
+
+    arguments: dict[str, Any] = {
+        "steps": steps,
+        "inventory": inventory,
+        "threads": threads,
+        "sandbox": sandbox,
+        "timeout_cap": timeout_cap,
+    }
+    if executor == "dask":
+        from .dask_executor import grade_on_cluster
+
+        for sub in todo:  # what cannot be read is not sent
+            if sub.problem:
+                record(sub, None, None)
+        work = [(sub, sub.path, sub.name) for sub in todo if not sub.problem]
+        if work:
+            grade_on_cluster(work, arguments, scheduler, jobs, record)
+        return [done[s.origin] for s in submissions if s.origin in done]
+
+    def one(sub: Submission) -> dict:
+        if sub.problem:
+            return record(sub, None, None)
+        try:
+            entry = runner.grade_one(sub.path, name=sub.name, **arguments)
+        except Exception as exc:  # noqa: BLE001 - the grader's failure: this one only
+            problem = f"the grader could not grade this submission ({type(exc).__name__}: {exc})"
+            return record(sub, None, problem)
+        return record(sub, entry, None)
 
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
