@@ -21,7 +21,8 @@ the real ones and fail, when used, with "your file does not import", so the
 tests of every other step still run.
 
 Want pytest's full report, tracebacks and all? Add ``-v`` or ``--tb=long``:
-``pytest exercises -m step03 -v``.
+``pytest exercises -m step03 -v``. To see what your ``print`` calls print, add
+``-s``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import sys
 import time
 import traceback
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,10 +89,10 @@ def stand_in(step: str, name: str, error: str) -> Callable[..., Any]:
 class StepLoader:
     """Runs a step file; if that raises, leaves a module of stand-ins in its place."""
 
-    def __init__(self, loader: Any, step: str, broken: dict[str, str]) -> None:
+    def __init__(self, loader: Any, step: str) -> None:
         self.loader = loader  # the loader Python would have used
-        self.step = step
-        self.broken = broken  # step -> why it does not import, shared with the finder
+        self.step = step  # "06"
+        self.error = ""  # why the step file does not import
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ...
         return getattr(self.loader, name)
@@ -105,20 +106,17 @@ class StepLoader:
         try:
             self.loader.exec_module(module)
         except Exception as exc:
-            error = import_error_text(exc, module.__file__ or "")
-            self.broken[self.step] = error
+            self.error = import_error_text(exc, module.__file__ or "")
             # Whatever ran before the error goes too: a step that does not import
             # fails as a whole, as it does in the grader.
             for name in [n for n in vars(module) if not n.startswith("__")]:
                 delattr(module, name)
-            module.__getattr__ = self.stand_in_for  # type: ignore[method-assign]
-        else:
-            self.broken.pop(self.step, None)
+            module.__getattr__ = self.stand_in_for
 
     def stand_in_for(self, name: str) -> Callable[..., Any]:
         if name.startswith("__"):  # __path__, __wrapped__, ...: not a step's name
             raise AttributeError(name)
-        return stand_in(self.step, name, self.broken[self.step])
+        return stand_in(self.step, name, self.error)
 
 
 class StepFinder(importlib.abc.MetaPathFinder):
@@ -126,8 +124,7 @@ class StepFinder(importlib.abc.MetaPathFinder):
 
     def __init__(self, package: str, folder: Path) -> None:
         self.package = package
-        self.folder = folder
-        self.broken: dict[str, str] = {}  # "06" -> "SyntaxError: ..."
+        self.folder = folder.resolve()
 
     def find_spec(
         self, fullname: str, path: Any = None, target: Any = None
@@ -144,9 +141,9 @@ class StepFinder(importlib.abc.MetaPathFinder):
                 break
         else:
             return None
-        if spec.loader is None or not spec.origin or Path(spec.origin).parent != self.folder:
+        if not (spec.loader and spec.origin and Path(spec.origin).resolve().parent == self.folder):
             return spec
-        spec.loader = StepLoader(spec.loader, match.group(1), self.broken)
+        spec.loader = StepLoader(spec.loader, match.group(1))
         return spec
 
 
@@ -173,7 +170,10 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
         if text and not text.startswith("assert "):
             return text  # the message the test wrote
         # A bare ``assert``: show the statement, and what pytest saw if it says more.
-        statement = " ".join(str(excinfo.traceback[-1].statement).split())
+        try:
+            statement = " ".join(str(excinfo.traceback[-1].statement).split())
+        except Exception:  # no source to show
+            statement = text or "assert"
         seen = re.fullmatch(r"assert (tensor\()?(False|True)\)?", text)
         return statement if seen or not text or text == statement else f"{statement} ({text})"
     if isinstance(exc, pytest.fail.Exception):  # pytest.fail, pytest.raises: DID NOT RAISE
@@ -188,6 +188,7 @@ class Failure:
     line: str = ""  # the one line printed for a "failed"
     name: str = ""  # "softmax": the stub not written yet
     broken_step: str = ""  # "06": the step that does not import
+    error: str = ""  # why it does not import: "SyntaxError: ..."
 
 
 # --------------------------------------------------------------------------- the plugin
@@ -200,7 +201,7 @@ class StepTally:
     passed: int = 0
     failed: int = 0
     not_written: list[str] = field(default_factory=list)
-    needs: list[str] = field(default_factory=list)  # steps that do not import
+    needs: dict[str, str] = field(default_factory=dict)  # steps that do not import: why
     test_file_error: str = ""
 
     @property
@@ -250,7 +251,7 @@ class StudentFeedback:
 
     def _step_of(self, path: Path) -> str | None:
         match = TEST_FILE.match(path.name)
-        return match.group(1) if match and path.parent == self.folder else None
+        return match.group(1) if match and path.resolve().parent == self.folder else None
 
     def _module_name(self, step: str) -> str:
         found = sorted(self.folder.glob(f"step{step}_*.py"))
@@ -259,7 +260,7 @@ class StudentFeedback:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Iterator[None]:
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         step = self._step_of(item.path)
         if report.failed and call.excinfo is not None and step is not None:
@@ -280,7 +281,7 @@ class StudentFeedback:
                 name += f" (step {not_written.group(1)})"
             return Failure(step, "not written", name=name)
         if isinstance(exc, StepDoesNotImport):
-            return Failure(step, "does not import", broken_step=exc.step)
+            return Failure(step, "does not import", broken_step=exc.step, error=exc.error)
         module = sys.modules.get(f"{self.package}.{self._module_name(step)}")
         name, defined_at = self._function_under_test(item, module)
         where = self._student_line(excinfo) or defined_at or self._test_line(item, excinfo)
@@ -318,7 +319,7 @@ class StudentFeedback:
         """The last line of a step file in the traceback: your code."""
         for entry in reversed(excinfo.traceback):
             path = Path(entry.path)
-            if path.parent == self.folder and STEP_MODULE.match(path.stem):
+            if STEP_MODULE.match(path.stem) and path.resolve().parent == self.folder:
                 return path, entry.lineno + 1
         return None
 
@@ -393,8 +394,8 @@ class StudentFeedback:
             for f in failures:
                 if f.kind == "not written" and f.name not in t.not_written:
                     t.not_written.append(f.name)
-                if f.kind == "does not import" and f.broken_step not in t.needs:
-                    t.needs.append(f.broken_step)
+                if f.kind == "does not import":
+                    t.needs[f.broken_step] = f.error
                 if f.kind == "failed":
                     t.failed += 1
         for step, error in self.test_file_errors.items():
@@ -410,7 +411,7 @@ class StudentFeedback:
             if t.test_file_error:
                 reasons.append(t.test_file_error)
             if step in t.needs:
-                reasons.append(f"your file does not import: {self.finder.broken.get(step, '?')}")
+                reasons.append(f"your file does not import: {t.needs[step]}")
             reasons += [f"needs step {s}, which does not import" for s in t.needs if s != step]
             if t.not_written:
                 reasons.append("not written yet: " + ", ".join(t.not_written))
@@ -451,7 +452,7 @@ class StudentFeedback:
         return "pytest" if where == "." else f"pytest {where}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.ours:
+        if not self.ours or self.config.option.collectonly:
             return
         if not self.brief:
             terminalreporter.write_sep("=", "steps")
