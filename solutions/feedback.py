@@ -181,7 +181,6 @@ def failure_message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
 
 @dataclass
 class Failure:
-    step: str  # "03"
     kind: str  # "failed", "not written" (a stub), "does not import" (a broken step)
     line: str = ""  # the one line printed for a "failed"
     name: str = ""  # "softmax": the stub not written yet
@@ -197,7 +196,9 @@ class StepTally:
     module: str  # "step03_normalization"
     selected: int = 0
     passed: int = 0
-    failed: int = 0
+    failing: int = 0  # checks that failed, for any reason
+    not_run: int = 0  # skipped, or after -x stopped the run
+    failed: int = 0  # failures that printed their own line
     not_written: list[str] = field(default_factory=list)
     needs: dict[str, str] = field(default_factory=dict)  # steps that do not import: why
     test_file_error: str = ""
@@ -217,6 +218,7 @@ class StudentFeedback:
         self.ours = all(self._inside(arg) for arg in config.args)
         asked_for_detail = (
             config.option.verbose > 0
+            or config.option.tbstyle != "auto"
             or any(a.startswith("--tb") for a in config.invocation_params.args)
             or config.option.fulltrace
             or config.option.showlocals
@@ -277,16 +279,16 @@ class StudentFeedback:
             name = not_written.group(2)
             if not_written.group(1) != step:
                 name += f" (step {not_written.group(1)})"
-            return Failure(step, "not written", name=name)
+            return Failure("not written", name=name)
         if isinstance(exc, StepDoesNotImport):
-            return Failure(step, "does not import", broken_step=exc.step, error=exc.error)
+            return Failure("does not import", broken_step=exc.step, error=exc.error)
         module = sys.modules.get(f"{self.package}.{self._module_name(step)}")
         name, defined_at = self._function_under_test(item, module)
         where = self._student_line(excinfo) or defined_at or self._test_line(item, excinfo)
         path, line = where
         location = f"{os.path.relpath(path, self.config.invocation_params.dir)}:{line}"
         text = shorten(failure_message(excinfo))
-        return Failure(step, "failed", line=f"step {step} {name}: {text} ({location})")
+        return Failure("failed", line=f"step {step} {name}: {text} ({location})")
 
     def _function_under_test(
         self, item: pytest.Item, module: types.ModuleType | None
@@ -387,8 +389,12 @@ class StudentFeedback:
             t = tally(step)
             t.selected += 1
             failures = self.failures.get(item.nodeid, [])
-            if item.nodeid in self.passed and not failures:
+            if failures:
+                t.failing += 1
+            elif item.nodeid in self.passed:
                 t.passed += 1
+            else:
+                t.not_run += 1
             for f in failures:
                 if f.kind == "not written" and f.name not in t.not_written:
                     t.not_written.append(f.name)
@@ -413,6 +419,8 @@ class StudentFeedback:
             reasons += [f"needs step {s}, which does not import" for s in t.needs if s != step]
             if t.not_written:
                 reasons.append("not written yet: " + ", ".join(t.not_written))
+            if t.not_run:
+                reasons.append(f"{t.not_run} not run")
             line = f"step {step}  {t.title:<{width}}  "
             line += f"{t.passed}/{t.selected} checks pass" if t.selected else "no checks ran"
             lines.append(line + (": " + "; ".join(reasons) if reasons else ""))
@@ -428,8 +436,11 @@ class StudentFeedback:
         total = sum(t.selected for t in steps.values())
         if not steps:
             return "no checks ran: did -m or -k select nothing?"
-        todo = [s for s, t in steps.items() if t.passed < t.selected or t.test_file_error]
+        todo = [s for s, t in steps.items() if t.failing or t.test_file_error]
         if not todo:
+            ran = sum(t.passed for t in steps.values())
+            if ran < total:
+                return f"{ran} of {total} checks ran, and pass"
             return f"all {total} checks pass: well done!"
         step, t = todo[0], steps[todo[0]]
         file = os.path.relpath(self.folder / f"{t.module}.py", self.config.invocation_params.dir)
