@@ -110,8 +110,11 @@ def test_classic_bug_loses_points_on_its_own_step_only(bug, bug_results):
 
 
 def test_visible_tests_all_fail_on_the_stubs_with_the_step_named():
+    # --tb=line: pytest's own report and counts (the student's brief report is tested in
+    # test_student_feedback.py).
+    argv = ["exercises", "-q", "--tb=line", "-p", "no:cacheprovider", "-rN"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider", "-rN"],
+        [sys.executable, "-m", "pytest", *argv],
         capture_output=True,
         text=True,
         cwd=KIT_ROOT,
