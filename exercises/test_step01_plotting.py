@@ -107,7 +107,8 @@ def test_plot_grid_is_one_canvas_filled_row_by_row():
 def test_plot_grid_writes_the_labels():
     images = torch.zeros(4, 784)
     fig = a_figure(plot_grid(images, labels=torch.tensor([7, 2, 1, 0]), ncols=4), "plot_grid")
-    text = titles(fig) + " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    texts = [t for ax in fig.axes for t in ax.texts] + fig.texts
+    text = titles(fig) + " ".join(t.get_text() for t in texts)
     plt.close(fig)
     assert all(d in text for d in "7210"), (
         f"plot_grid should show the labels 7, 2, 1, 0 (in the title or as text), got {text!r}"
