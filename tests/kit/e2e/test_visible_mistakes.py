@@ -57,5 +57,5 @@ def test_visible_tests_name_the_mistake(outcomes, i, mistake):
 @pytest.mark.parametrize("name", sorted(correct_submissions()))
 def test_visible_tests_pass_on_correct_code(outcomes, name):
     outcome = outcomes[name]
-    failed = [f"{test}: {msg.splitlines()[0][:300]}" for test, msg in outcome if msg]
+    failed = [f"{test}: {kind}: {line[:300]}" for test, kind, line in outcome if kind]
     assert outcome and not failed, f"{name} fails visible tests:\n" + "\n".join(failed)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,60 +89,86 @@ def package(dest: Path, mistake: Mistake | None = None, files: dict[str, Path] |
     return dest
 
 
-def run_visible(folders: dict[str, list[str]], root: Path) -> dict[str, list[tuple[str, str]]]:
+# A pytest plugin for the run: records each test's outcome and, for a failure, the exception
+# type and the first line of its message (whatever the kit's conftest makes of the report).
+RECORDER = """
+import json
+import os
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if report.failed or (report.when == "call" and report.passed):
+        exc = call.excinfo
+        text = str(exc.value) if exc is not None else ""
+        entry = {
+            "folder": item.nodeid.split("/")[0],
+            "test": item.name,
+            "type": exc.typename if exc is not None else "",
+            "line": text.splitlines()[0] if text else "",
+        }
+        with open(os.environ["VISIBLE_RECORD"], "a") as out:
+            out.write(json.dumps(entry) + "\\n")
+"""
+
+Outcome = list[tuple[str, str, str]]  # (test, exception type or "" for a pass, first line)
+
+
+def run_visible(folders: dict[str, list[str]], root: Path) -> dict[str, Outcome]:
     """Run the given visible tests (folder name -> test files or node ids in it) of each
     package folder under ``root``, all in ONE pytest process; returns folder name ->
-    [(test, failure)], failure "" for a pass."""
+    [(test, exception type, first line of its message)], type "" for a pass."""
     markers = "\n".join(f"    {step[:6]}" for step in STEPS)
     (root / "pytest.ini").write_text(
         f"[pytest]\naddopts = --strict-markers\nmarkers =\n{markers}\n"
     )
+    (root / "_visible_record.py").write_text(RECORDER)
+    record = root / "record.jsonl"
     args = [f"{root / f / test}" for f, tests in folders.items() for test in tests]
-    env = dict(os.environ, MNIST_DATA_DIR=str(SOLUTIONS.parent / "data_cache"))
-    env.pop("PYTHONPATH", None)  # the folders import as packages of root, nothing of the kit
+    env = dict(
+        os.environ,
+        MNIST_DATA_DIR=str(SOLUTIONS.parent / "data_cache"),
+        VISIBLE_RECORD=str(record),
+        PYTHONPATH=str(root),  # the recorder; the folders import as packages of root
+    )
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(root)]
-        + ["--junitxml", str(root / "out.xml"), "-o", "junit_family=xunit1", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "_visible_record"]
+        + ["--rootdir", str(root), *args],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
         timeout=900,
     )
-    results: dict[str, list[tuple[str, str]]] = {f: [] for f in folders}
-    for case in ET.parse(root / "out.xml").iter("testcase"):
-        folder = case.get("classname", "").split(".")[0]
-        bad = case.find("failure")
-        if bad is None:
-            bad = case.find("error")
-        message = "" if bad is None else (bad.get("message") or bad.text or "?")
-        results[folder].append((case.get("name", "?"), message))
+    results: dict[str, Outcome] = {f: [] for f in folders}
+    for entry in map(json.loads, record.read_text().splitlines() if record.exists() else []):
+        results[entry["folder"]].append((entry["test"], entry["type"], entry["line"]))
     return results
 
 
-RAW = re.compile(r"^(?!AssertionError|Failed)\w+(Error|Exception)\b")
-
-
-def judge(mistake: Mistake, outcome: list[tuple[str, str]]) -> list[str]:
+def judge(mistake: Mistake, outcome: Outcome) -> list[str]:
     """What is wrong with the visible tests' answer to ``mistake`` (empty: all is well)."""
-    failures = [(name, msg.splitlines()[0] if msg else "") for name, msg in outcome if msg]
+    failures = [(name, kind, line) for name, kind, line in outcome if kind]
     if not outcome:
         return ["no visible test ran"]
     if not failures:
         return ["every visible test passes"]
     problems = [
-        f"{name} fails with a raw exception: {line[:200]}"
-        for name, line in failures
-        if RAW.match(line)
+        f"{name} fails with a raw {kind}: {line[:200]}"
+        for name, kind, line in failures
+        if kind not in ("AssertionError", "Failed")
     ]
-    if not any(all(w in line for w in mistake.words) for _, line in failures):
+    if not any(all(w in line for w in mistake.words) for _, _, line in failures):
         problems.append(
             f"no failure says {mistake.words}: "
-            + " | ".join(f"{name}: {line[:300]}" for name, line in failures)
+            + " | ".join(f"{name}: {line[:300]}" for name, _, line in failures)
         )
     problems += [
         f"{name} says {w!r}: {line[:200]}"
-        for name, line in failures
+        for name, _, line in failures
         for w in mistake.absent
         if w in line
     ]

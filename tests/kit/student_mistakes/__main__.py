@@ -34,7 +34,7 @@ with tempfile.TemporaryDirectory() as tmp:
         for p in problems:
             print(f"      {p}")
         if not problems and "-v" in os.environ.get("SHOW", ""):
-            for name, msg in outcome:
-                if msg:
-                    print(f"      {name}: {msg.splitlines()[0][:200]}")
+            for name, kind, line in outcome:
+                if kind:
+                    print(f"      {name}: {kind}: {line[:200]}")
     print(f"{len(chosen)} mistakes, one pytest: {took:.1f} s")
