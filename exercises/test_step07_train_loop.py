@@ -38,12 +38,29 @@ def test_train_same_seed_same_model(capsys):
         )
 
 
+def sgd_step_on(params, w):
+    """``sgd_step(params, 0.1)``; an error inside it fails the test with one line."""
+    try:
+        sgd_step(params, 0.1)
+    except NotImplementedError:
+        raise  # a stub: its own one-line message
+    except (RuntimeError, AttributeError, TypeError) as err:
+        if "leaf Variable" in str(err):
+            hint = "update the parameters inside `with torch.no_grad():`"
+        elif torch.equal(w.detach(), torch.tensor([1.0, 2.0])):
+            hint = "w is unchanged: p = p - lr * p.grad makes a new tensor; update p in place"
+        else:
+            hint = "p -= lr * p.grad under torch.no_grad(), then zero p.grad"
+        raise AssertionError(f"sgd_step raised {type(err).__name__}: {err}; {hint}") from err
+
+
 def test_sgd_step_updates_and_zeroes():
     w = torch.tensor([1.0, 2.0], requires_grad=True)
     (w**2).sum().backward()  # grad = 2w = [2, 4]
-    sgd_step([w], 0.1)
+    sgd_step_on([w], w)
     assert torch.allclose(w.detach(), torch.tensor([0.8, 1.6])), (
-        f"after sgd_step([w], 0.1) w should be w - 0.1 * grad = [0.8, 1.6], got {w.tolist()}"
+        f"after sgd_step([w], 0.1) w should be w - 0.1 * grad = [0.8, 1.6], got {w.tolist()}; "
+        "update each parameter in place (p -= lr * p.grad)"
     )
     assert w.is_leaf and w.requires_grad, (
         "w should stay a leaf that requires grad: update it under torch.no_grad()"
@@ -51,6 +68,18 @@ def test_sgd_step_updates_and_zeroes():
     assert w.grad is None or torch.all(w.grad == 0), (
         "sgd_step should zero the gradients afterwards (they accumulate), "
         f"w.grad is {w.grad.tolist()}"
+    )
+
+
+def test_sgd_step_takes_a_generator():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w**2).sum().backward()
+    sgd_step_on((p for p in [w]), w)
+    assert torch.allclose(w.detach(), torch.tensor([0.8, 1.6])) and (
+        w.grad is None or torch.all(w.grad == 0)
+    ), (
+        f"sgd_step on a generator gave w = {w.tolist()}, w.grad = {w.grad.tolist()}: params may "
+        "be a one-shot generator such as model.parameters(); loop over it only once"
     )
 
 

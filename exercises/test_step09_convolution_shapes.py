@@ -2,6 +2,7 @@
 # Do not edit it here: edit the solution and regenerate.
 """Visible tests of step 09: run ``pytest exercises -m step09``."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -17,9 +18,23 @@ from .step09_convolution_shapes import (
 pytestmark = pytest.mark.step09
 
 
+def call(what, fn, x, hint):
+    """``fn(x)``; an error inside it fails the test with one line."""
+    try:
+        return fn(x)
+    except NotImplementedError:
+        raise  # a stub: its own one-line message
+    except (RuntimeError, TypeError, ValueError, IndexError) as err:
+        raise AssertionError(
+            f"{what} on a {tuple(x.shape)} input raised {type(err).__name__}: {err}; {hint}"
+        ) from err
+
+
 def test_conv_output_size_simple_cases():
     out = conv_output_size(28, 3)
-    assert type(out) is int, f"conv_output_size should return an int, got {type(out).__name__}"
+    assert isinstance(out, int | np.integer) and not isinstance(out, bool), (
+        f"conv_output_size should return an int, got {type(out).__name__} (hint: // keeps ints)"
+    )
     assert out == 26, (
         f"conv_output_size(28, 3) gave {out}; a 3x3 kernel fits at 26 positions along 28 pixels"
     )
@@ -47,7 +62,9 @@ def test_conv_output_size_with_dilation_matches_torch():
 
 def test_pool_output_size():
     out = pool_output_size(26, 2)
-    assert type(out) is int, f"pool_output_size should return an int, got {type(out).__name__}"
+    assert isinstance(out, int | np.integer) and not isinstance(out, bool), (
+        f"pool_output_size should return an int, got {type(out).__name__} (hint: // keeps ints)"
+    )
     assert out == 13, f"pool_output_size(26, 2) gave {out}; the stride defaults to the kernel size"
     assert pool_output_size(5, 2) == 2, "pool_output_size(5, 2) should round down to 2"
     assert pool_output_size(10, 3, stride=1, padding=1) == 10, (
@@ -57,8 +74,14 @@ def test_pool_output_size():
 
 def test_flatten_keeps_the_batch_dimension():
     flatten = Flatten()
-    for shape, expected in [((16, 1, 28, 28), (16, 784)), ((16, 128, 1, 1), (16, 128))]:
-        out = flatten(torch.randn(*shape))
+    cases = [((16, 1, 28, 28), (16, 784)), ((16, 128, 1, 1), (16, 128)), ((1, 128, 1, 1), (1, 128))]
+    for shape, expected in cases:
+        out = call(
+            "Flatten()",
+            flatten,
+            torch.randn(*shape),
+            "keep dimension 0 and flatten all the others: x.reshape(x.shape[0], -1)",
+        )
         assert tuple(out.shape) == expected, (
             f"Flatten() turned {shape} into {tuple(out.shape)}, expected {expected}: keep "
             "dimension 0 and flatten all the others (hint: x.reshape(x.shape[0], -1))"
@@ -67,7 +90,12 @@ def test_flatten_keeps_the_batch_dimension():
 
 def test_conv_model_shapes():
     model = create_conv_model()
-    out = model(torch.randn(4, 1, 28, 28))
+    out = call(
+        "create_conv_model()",
+        model,
+        torch.randn(4, 1, 28, 28),
+        "check the layers against the docstring's list; layer_shapes shows each layer's output",
+    )
     assert tuple(out.shape) == (4, 10), (
         f"create_conv_model() should map (4, 1, 28, 28) images to (4, 10) logits, got "
         f"{tuple(out.shape)}"

@@ -13,6 +13,16 @@ from .step10_autoencoder import AE, cosine_similarity_matrix, nearest_neighbors,
 pytestmark = pytest.mark.step10
 
 
+def call(what, fn, *args, hint, **kwargs):
+    """``fn(*args, **kwargs)``; an error inside it fails the test with one line."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise  # a stub: its own one-line message
+    except (RuntimeError, TypeError, ValueError, IndexError) as err:
+        raise AssertionError(f"{what} raised {type(err).__name__}: {err}; {hint}") from err
+
+
 def digits(n):
     """The first n training digits as (n, 784) floats in [0, 1]."""
     return torch.from_numpy(train_images()[:n].reshape(n, 784).astype(np.float32) / 255)
@@ -36,17 +46,35 @@ def test_ae_shapes_and_range():
     )
     assert code.min() >= 0, "the codes come after a ReLU, so they are never negative"
     with torch.no_grad():
-        out4d = ae(x.reshape(8, 1, 28, 28))
+        out4d = call(
+            "AE()(x) for x of shape (8, 1, 28, 28)",
+            ae,
+            x.reshape(8, 1, 28, 28),
+            hint="AE should accept (B, 1, 28, 28) images as well as (B, 784): flatten each "
+            "image in encode (x.reshape(x.shape[0], -1))",
+        )
     assert torch.allclose(out4d, out), "AE should accept (B, 1, 28, 28) images as well as (B, 784)"
 
 
 def test_train_autoencoder_lowers_the_loss():
     ae = AE()
-    losses = train_autoencoder(ae, digits(512), epochs=2, lr=1e-2, device="cpu", seed=0)
+    losses = call(
+        "train_autoencoder",
+        train_autoencoder,
+        ae,
+        digits(512),
+        epochs=2,
+        lr=1e-2,
+        device="cpu",
+        seed=0,
+        hint="compare the reconstruction (B, 1, 28, 28) with the images in that shape",
+    )
     assert isinstance(losses, list) and len(losses) == 2, (
         f"train_autoencoder(..., epochs=2) should return a list of 2 losses, got {losses!r}"
     )
-    assert all(type(v) is float for v in losses), "the losses should be Python floats (.item())"
+    assert all(isinstance(v, float) for v in losses), (
+        f"the losses should be Python floats (.item()), got {[type(v).__name__ for v in losses]}"
+    )
     assert losses[1] < losses[0], (
         f"the mean loss should fall from epoch 1 to epoch 2, got {losses}; is the target the "
         "input itself, and do you step the optimizer after every batch?"
@@ -58,7 +86,12 @@ def test_train_autoencoder_lowers_the_loss():
 
 def test_cosine_similarity_matrix():
     A = torch.tensor([[1.0, 0.0], [10.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
-    S = cosine_similarity_matrix(A)
+    S = call(
+        "cosine_similarity_matrix",
+        cosine_similarity_matrix,
+        A,
+        hint="divide each row by its norm, kept as an (N, 1) column (keepdim=True)",
+    )
     assert tuple(S.shape) == (4, 4), f"expected a (4, 4) matrix, got {tuple(S.shape)}"
     assert torch.allclose(S[0, 1], torch.tensor(1.0)), (
         f"[1, 0] and [10, 0] point the same way, so their cosine similarity is 1, got "
@@ -71,7 +104,14 @@ def test_cosine_similarity_matrix():
 
 def test_nearest_neighbors():
     A = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1], [1.0, 0.5], [-1.0, 0.0]])
-    found = nearest_neighbors(A, 0, k=3)
+    found = call(
+        "nearest_neighbors",
+        nearest_neighbors,
+        A,
+        0,
+        k=3,
+        hint="take row idx of cosine_similarity_matrix(A) and its k largest entries",
+    )
     assert found.dtype == torch.int64, f"return int64 indices, got {found.dtype}"
     assert found.tolist() == [0, 2, 3], (
         f"nearest_neighbors(A, 0, k=3) gave {found.tolist()}, expected [0, 2, 3]: row 0 itself, "

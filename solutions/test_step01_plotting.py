@@ -11,12 +11,17 @@ from .step01_plotting import plot, plot_grid, plot_probs
 pytestmark = pytest.mark.step01
 
 
-def only_image(fig, name):
-    """The one image drawn on ``fig`` (as a numpy array) and its colormap name."""
+def a_figure(fig, name):
     assert isinstance(fig, Figure), (
         f"{name} should return the matplotlib Figure, got {type(fig).__name__}; "
-        "hint: fig, ax = plt.subplots() ... return fig"
+        "hint: fig, ax = plt.subplots() ... return fig (no plt.show())"
     )
+    return fig
+
+
+def only_image(fig, name):
+    """The one image drawn on ``fig`` (as a numpy array) and its colormap name."""
+    a_figure(fig, name)
     images = [im for ax in fig.axes for im in ax.get_images()]
     assert len(images) == 1, f"{name} should draw exactly one imshow, found {len(images)}"
     return np.asarray(images[0].get_array()), images[0].get_cmap().name
@@ -52,11 +57,11 @@ def test_plot_accepts_a_28x28_numpy_array():
 
 
 def test_plot_title_shows_label_and_prediction():
-    fig = plot(torch.zeros(784), 3)
+    fig = a_figure(plot(torch.zeros(784), 3), "plot")
     title = titles(fig)
     plt.close(fig)
     assert "3" in title, f"the title should show the label 3, got {title!r}"
-    fig = plot(torch.zeros(784), 3, pred=8)
+    fig = a_figure(plot(torch.zeros(784), 3, pred=8), "plot")
     title = titles(fig)
     plt.close(fig)
     assert "3" in title and "8" in title, (
@@ -66,8 +71,7 @@ def test_plot_title_shows_label_and_prediction():
 
 def test_plot_probs_draws_ten_bars():
     theta = torch.softmax(torch.randn(10), dim=0)
-    fig = plot_probs(theta)
-    assert isinstance(fig, Figure), "plot_probs should return the matplotlib Figure"
+    fig = a_figure(plot_probs(theta), "plot_probs")
     bars = [p for ax in fig.axes for c in ax.containers for p in c]
     plt.close(fig)
     assert len(bars) == 10, f"plot_probs should draw 10 bars, got {len(bars)}"
@@ -79,11 +83,18 @@ def test_plot_probs_draws_ten_bars():
 
 def test_plot_grid_is_one_canvas_filled_row_by_row():
     images = torch.stack([torch.full((784,), float(i)) for i in range(7)])
-    fig = plot_grid(images, ncols=3)
+    try:
+        fig = plot_grid(images, ncols=3)
+    except (ValueError, IndexError) as err:
+        raise AssertionError(
+            f"plot_grid(7 images, ncols=3) raised {type(err).__name__}: {err}; 7 images in 3 "
+            "columns make 3 rows: round the number of rows up"
+        ) from err
     canvas, _ = only_image(fig, "plot_grid")
     plt.close(fig)
     assert canvas.shape == (3 * 28, 3 * 28), (
-        f"7 images in 3 columns make 3 rows: the canvas should be (84, 84), got {canvas.shape}"
+        f"7 images in 3 columns make 3 rows (round up): the canvas should be (84, 84), got "
+        f"{canvas.shape}"
     )
     assert canvas[0, 28] == 1 and canvas[28, 0] == 3, (
         "image 1 belongs right of image 0 (row-major order: row i // ncols, column i % ncols)"
@@ -93,8 +104,9 @@ def test_plot_grid_is_one_canvas_filled_row_by_row():
 
 def test_plot_grid_writes_the_labels():
     images = torch.zeros(4, 784)
-    fig = plot_grid(images, labels=torch.tensor([7, 2, 1, 0]), ncols=4)
-    text = titles(fig) + " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    fig = a_figure(plot_grid(images, labels=torch.tensor([7, 2, 1, 0]), ncols=4), "plot_grid")
+    texts = [t for ax in fig.axes for t in ax.texts] + fig.texts
+    text = titles(fig) + " ".join(t.get_text() for t in texts)
     plt.close(fig)
     assert all(d in text for d in "7210"), (
         f"plot_grid should show the labels 7, 2, 1, 0 (in the title or as text), got {text!r}"

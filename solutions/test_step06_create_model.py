@@ -20,6 +20,10 @@ def test_create_model_maps_images_to_ten_logits():
         f"create_model(32) should hold Linear(784, 32) and Linear(32, 10); "
         f"parameter shapes: {shapes}"
     )
+    assert not torch.allclose(out.sum(dim=1), torch.ones(5)), (
+        "every row of create_model's output sums to 1, as after a softmax: the model should "
+        "end with the Linear layer and give raw scores (logits); the loss applies the softmax"
+    )
 
 
 def test_create_model_has_a_relu_between_the_layers():
@@ -74,15 +78,27 @@ def test_classifiernet_keeps_its_layers_in_a_modulelist():
     )
 
 
-def test_classifiernet_output_activation():
-    x = torch.randn(6, 5)
-    raw = ClassifierNet(5, 3, 2, 8, nn.Tanh(), None)
-    assert (raw(x) < 0).any() or (raw(x) > 1).any(), (
-        "with output_activation=None the outputs are raw scores (logits), not squashed"
+def test_classifiernet_applies_the_activation_after_each_hidden_layer():
+    net = ClassifierNet(6, 3, 2, 16, nn.ReLU(), None)
+    a, b = torch.randn(4, 6), torch.randn(4, 6)
+    with torch.no_grad():
+        gap = (net(a + b) - net(a) - net(b) + net(torch.zeros(1, 6))).abs().max()
+    assert gap > 1e-3, (
+        "ClassifierNet is a linear map: f(a + b) = f(a) + f(b) - f(0); apply activation after "
+        "every hidden layer"
     )
-    squashed = ClassifierNet(5, 3, 2, 8, nn.Tanh(), nn.Sigmoid())
+
+
+def test_classifiernet_output_activation():
+    x = 10 * torch.randn(6, 5)
+    raw = ClassifierNet(5, 3, 2, 8, nn.ReLU(), None)
+    assert (raw(x) < 0).any(), (
+        "with output_activation=None the outputs are raw scores (logits), some negative; "
+        "apply activation after the hidden layers only, not after the output layer"
+    )
+    squashed = ClassifierNet(5, 3, 2, 8, nn.ReLU(), nn.Sigmoid())
     out = squashed(x)
-    assert ((out > 0) & (out < 1)).all(), (
-        "with output_activation=nn.Sigmoid() every output should lie in (0, 1); apply it after "
+    assert ((out >= 0) & (out <= 1)).all(), (
+        "with output_activation=nn.Sigmoid() every output should lie in [0, 1]; apply it after "
         "the output layer"
     )

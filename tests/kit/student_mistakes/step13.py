@@ -1,0 +1,103 @@
+from . import Mistake
+
+STEP = "step13_init_and_regularization"
+MISTAKES = [
+    Mistake(
+        STEP,
+        "net-normal-init",
+        "nn.init.xavier_normal_(self.W_1)",
+        "nn.init.normal_(self.W_1)",
+        ("xavier_normal_",),
+    ),
+    Mistake(
+        STEP,
+        "net-relu-by-default",
+        "nn.ELU() if activation is None else activation",
+        "nn.ReLU() if activation is None else activation",
+        ("ELU",),
+    ),
+    Mistake(
+        STEP,
+        "kaiming-init-returns-nothing",
+        "            nn.init.zeros_(p)\n    return module",
+        "            nn.init.zeros_(p)",
+        ("return the module",),
+    ),
+    Mistake(
+        STEP,
+        "kaiming-init-keeps-the-biases",
+        "nn.init.zeros_(p)",
+        "pass",
+        ("bias to zero",),
+    ),
+    Mistake(
+        STEP,
+        "kaiming-init-fan-out",
+        "nn.init.kaiming_normal_(p)",
+        'nn.init.kaiming_normal_(p, mode="fan_out")',
+        ("fan_in",),
+    ),
+    Mistake(
+        STEP,
+        "regularized-net-without-dropout",
+        "nn.ReLU(), nn.Dropout(dropout), nn.Linear",
+        "nn.ReLU(), nn.Linear",
+        ("dropout",),
+    ),
+    Mistake(
+        STEP,
+        "regularized-net-batchnorm-always",
+        "        if batchnorm:\n            layers.append(nn.BatchNorm1d(num_hidden))",
+        "        layers.append(nn.BatchNorm1d(num_hidden))",
+        ("batchnorm=False",),
+    ),
+    Mistake(
+        STEP,
+        "optimizer-sgd-with-momentum",
+        "return torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)",
+        "return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)",
+        ("without momentum",),
+    ),
+    Mistake(
+        STEP,
+        "optimizer-unknown-kind-returns-none",
+        "    raise ValueError(\n",
+        "    return None\n    raise ValueError(\n",
+        ("ValueError",),
+    ),
+    Mistake(
+        STEP,
+        "optimizer-error-without-the-choices",
+        "f\"unknown optimizer kind {kind!r}; choose 'sgd', 'momentum', 'adam' or 'rmsprop'\"",
+        'f"unknown optimizer kind {kind!r}"',
+        ("should name the choices",),
+    ),
+    Mistake(
+        STEP,
+        "validation-in-train-mode",
+        "        net.eval()\n        with torch.no_grad():",
+        "        with torch.no_grad():",
+        ("eval mode",),
+    ),
+    Mistake(
+        STEP,
+        "history-accuracies-are-tensors",
+        "valid_acc = (net(x_valid).argmax(dim=1) == y_valid).float().mean().item()",
+        "valid_acc = (net(x_valid).argmax(dim=1) == y_valid).float().mean()",
+        ("Python float",),
+    ),
+    Mistake(
+        STEP,
+        "plot-history-without-legend",
+        "    ax.legend()\n",
+        "",
+        ("legend",),
+    ),
+    Mistake(
+        STEP,
+        "plot-history-shows-instead-of-returning",
+        "    ax.legend()\n    return fig",
+        "    ax.legend()\n    plt.show()",
+        ("plot_history should return", "Figure"),
+    ),
+]
