@@ -318,11 +318,15 @@ class StudentFeedback:
     def _student_line(
         self, excinfo: pytest.ExceptionInfo[BaseException]
     ) -> tuple[Path, int] | None:
-        """The last line of a step file in the traceback: your code."""
-        for entry in reversed(excinfo.traceback):
-            path = Path(entry.path)
-            if STEP_MODULE.match(path.stem) and path.resolve().parent == self.folder:
-                return path, entry.lineno + 1
+        """The last line of a step file in the traceback: your code. A test that turns
+        your error into its own message keeps yours as the cause: look there too."""
+        exc: BaseException | None = excinfo.value
+        while exc is not None:
+            for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+                path = Path(frame.filename)
+                if STEP_MODULE.match(path.stem) and path.resolve().parent == self.folder:
+                    return path, frame.lineno or 0
+            exc = exc.__cause__
         return None
 
     def _test_line(

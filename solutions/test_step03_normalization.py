@@ -15,8 +15,10 @@ def call(fn, x, hint):
     except NotImplementedError:
         raise  # a stub: its own one-line message
     except (RuntimeError, TypeError, ValueError, IndexError) as err:
+        # The hint is about shapes: give it only when the shapes did not match.
+        why = f"; {hint}" if "must match the size" in str(err) else ""
         raise AssertionError(
-            f"{fn.__name__} of shape {tuple(x.shape)} raised {type(err).__name__}: {err}; {hint}"
+            f"{fn.__name__} of shape {tuple(x.shape)} raised {type(err).__name__}: {err}{why}"
         ) from err
 
 
