@@ -2,13 +2,14 @@
 
 - :mod:`.stubs`: ``exercises/`` generated from ``solutions/``;
 - :mod:`.release`: the student kit (``python -m grader release``);
+- :mod:`.notebooks`: its notebook per step, from ``templates/notebooks/``;
 - :mod:`.classroom`: its GitHub Classroom workflow and the step budgets;
 - :mod:`.leak_scan`: the solution lines, and the scan that keeps them out;
 - :mod:`.gradescope`: the Gradescope autograder zip (``python -m grader gradescope``).
 
 Files written from text live in ``templates/`` (package data), named after the
-file they become; ``pyproject.toml.in`` and ``gitignore`` are named so that no
-tool here takes them for the real thing.
+file they become; ``pyproject.toml.in``, ``gitignore`` and the notebooks' ``*.py.in`` are named
+so that no tool here takes them for the real thing.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ A *solution line* is a line of code inside a ``# BEGIN SOLUTION`` /
 
 Lines are compared as Python token sequences, so changes of spacing or a
 trailing comment do not hide a copied line. A scanned text line equal to a
-solution line is a leak; so is a bare solution marker line. Binary files (the
-MNIST data) and ``.git/`` are not scanned. Every student release is scanned
+solution line is a leak; so is a bare solution marker line. A notebook
+(``.ipynb``) is scanned cell by cell, line by line of each cell's source (its JSON
+would hide a line inside quotes). Binary files (the MNIST data) and ``.git/`` are
+not scanned. Every student release is scanned
 (grader/distribute/release.py); the Gradescope bundle is scanned with
 ``allowed=`` the kit's own grading code (grader/distribute/gradescope.py).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import keyword
 import re
 import tokenize
@@ -118,6 +121,24 @@ def _text_files(roots: Iterable[Path]) -> Iterator[tuple[Path, str]]:
                 continue
 
 
+def _lines(rel: str, text: str) -> Iterator[tuple[str, str]]:
+    """``(where, line)`` of every line a scan reads: a notebook's by cell, others by line."""
+    if rel.endswith(".ipynb"):
+        try:
+            cells = json.loads(text)["cells"]
+        except (ValueError, KeyError, TypeError):
+            cells = None  # not a notebook after all: read it as text
+        if isinstance(cells, list):
+            for c, cell in enumerate(cells, start=1):
+                source = cell.get("source", "") if isinstance(cell, dict) else ""
+                source = "".join(source) if isinstance(source, list) else str(source)
+                for number, line in enumerate(source.splitlines(), start=1):
+                    yield f"{rel}: cell {c} line {number}", line
+            return
+    for number, line in enumerate(text.splitlines(), start=1):
+        yield f"{rel}:{number}", line
+
+
 def scan(out_dir: Path, solutions: Path = SOLUTIONS_DIR, allowed: Iterable[Path] = ()) -> list[str]:
     """Every line under ``out_dir`` that gives a solution away (empty: clean).
 
@@ -129,15 +150,14 @@ def scan(out_dir: Path, solutions: Path = SOLUTIONS_DIR, allowed: Iterable[Path]
     markers = {stubs.BEGIN, stubs.END}
     leaks = []
     for path, text in _text_files([out_dir]):
-        rel = path.relative_to(out_dir).as_posix()
-        for number, line in enumerate(text.splitlines(), start=1):
+        for where, line in _lines(path.relative_to(out_dir).as_posix(), text):
             if line.strip() in markers:
-                leaks.append(f"{rel}:{number}: a solution marker line ({line.strip()!r})")
+                leaks.append(f"{where}: a solution marker line ({line.strip()!r})")
                 continue
             key = _line_key(line)
             if key is not None and key[0] in secret:
                 leaks.append(
-                    f"{rel}:{number}: the solution line of solutions/{secret[key[0]]}: "
+                    f"{where}: the solution line of solutions/{secret[key[0]]}: "
                     f"{line.strip()[:80]!r}"
                 )
     return leaks

@@ -7,6 +7,7 @@ The release holds what a student needs and nothing that gives an answer away:
   :func:`grader.distribute.stubs.check` says they match ``solutions/`` (else the
   release is refused: regenerate with ``python -m grader stubs`` first), each with
   a header for students (:func:`grader.distribute.stubs.for_student`);
+- ``notebooks/``: a Jupyter notebook per step (grader/distribute/notebooks.py);
 - ``data_cache/``: the four MNIST files and ``SHA256SUMS`` (checked while copied);
 - ``README.md`` for students (its table of steps from :data:`grader.steps.TITLES`),
   ``pyproject.toml`` (what the exercises and the visible tests import, the pytest
@@ -40,7 +41,7 @@ from typing import Any
 from .. import __version__
 from ..layout import KIT_ROOT
 from ..steps import STEPS, TITLES, marker_line, step_number
-from . import classroom, leak_scan, read_template, stubs
+from . import classroom, leak_scan, notebooks, read_template, stubs
 
 # Third-party modules the released exercises may import, and the distribution of each.
 IMPORT_TO_DIST = {
@@ -118,12 +119,17 @@ def _toml_strings(items: list[str]) -> str:
 
 def student_pyproject(exercises: Path, kit_root: Path = KIT_ROOT) -> str:
     """The student ``pyproject.toml``: the kit's pins of what ``exercises`` imports, the
-    pytest settings, and a marker per step (as the kit's plugin registers them)."""
+    kit's ``notebook`` extra (Jupyter), the pytest settings, and a marker per step (as
+    the kit's plugin registers them)."""
     project = _kit_project(kit_root)
+    notebook = project.get("optional-dependencies", {}).get("notebook")
+    if not notebook:
+        raise ReleaseError("the kit's pyproject.toml has no `notebook` extra (Jupyter) to hand on")
     return Template(read_template("student", "pyproject.toml.in")).substitute(
         version=json.dumps(project.get("version", __version__)),
         requires_python=json.dumps(project.get("requires-python", ">=3.11")),
         dependencies=_toml_strings(student_dependencies(exercises, kit_root)),
+        notebook=_toml_strings(notebook),
         markers=_toml_strings([marker_line(s) for s in STEPS]),
     )
 
@@ -219,6 +225,7 @@ def release(
             text = stubs.for_student(source.read_text(), source.name)
             (staging / "exercises" / source.name).write_text(text)
             written.append(f"exercises/{source.name}")
+        written += notebooks.write(staging, staging / "exercises")
         written += _copy_data(kit_root, staging)
         texts = {
             "README.md": student_readme(),

@@ -41,6 +41,7 @@ def test_the_release_holds_what_students_need(released):
         ".github/workflows/classroom.yml",
         "data_cache/SHA256SUMS",
     }
+    expected |= {f"notebooks/{step}.ipynb" for step in STEPS}
     expected |= {
         f"data_cache/MNIST/raw/{n}"
         for n in (
