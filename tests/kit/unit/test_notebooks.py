@@ -38,6 +38,10 @@ def test_a_notebook_per_step_from_the_stub(step):
     assert "set_custom_exc" in code[0] and '"autoreload", "2"' in code[0]
     assert f"from exercises import {step} as s" in code[1]
     assert f'"-m", "{marker_name(step)}"' in code[-1]
+    # One test cell for every step, but for the marker (the e2e test runs two of them).
+    first = notebooks.step_notebook(STEPS[0], KIT_ROOT / "exercises")
+    first_tests = [c.source for c in first.cells if c.cell_type == "code"][-1]
+    assert code[-1] == first_tests.replace(marker_name(STEPS[0]), marker_name(step))
     assert len({cell.id for cell in nb.cells}) == len(nb.cells)
 
 
