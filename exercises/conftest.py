@@ -38,7 +38,7 @@ def pytest_runtest_makereport(item, call):
 # Tests that call a drawing or a training function save the result in figures/ beside the
 # step files, before they check it: a failing test still leaves its picture to look at.
 
-FIGURE_DPI = 80
+FIGURE_DPI = 80  # of the pictures drawn here; a figure of yours keeps its own
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def save_figure(request):
                 fig = fig()
             if isinstance(fig, Figure):
                 folder.mkdir(exist_ok=True)
-                fig.savefig(folder / f"{name}.png", dpi=FIGURE_DPI)
+                fig.savefig(folder / f"{name}.png")  # at the figure's own dpi: one layout
         except Exception:
             pass  # the test judges the code; the picture is only a help
         finally:
@@ -80,7 +80,7 @@ def save_curves(save_figure):
             named = curves() if callable(curves) else curves
             if not any(len(values) for values in named.values()):
                 raise ValueError("no values to draw")
-            fig = Figure(figsize=(6, 4))
+            fig = Figure(figsize=(6, 4), dpi=FIGURE_DPI)
             ax = fig.add_subplot()
             for label, values in named.items():
                 values = [float(v) for v in values]
@@ -106,7 +106,7 @@ def save_digits(save_figure):
             from matplotlib.figure import Figure
 
             named = rows() if callable(rows) else rows
-            fig = Figure(figsize=(8, 1.4 * len(named)))
+            fig = Figure(figsize=(8, 1.4 * len(named)), dpi=FIGURE_DPI)
             for i, (label, images) in enumerate(named.items()):
                 images = torch.as_tensor(images).detach().cpu().float().reshape(-1, 28, 28)
                 ax = fig.add_subplot(len(named), 1, i + 1)

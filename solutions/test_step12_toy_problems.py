@@ -52,7 +52,7 @@ def rings_figure(model, features):
 
     with torch.no_grad():
         p = model(torch.tensor(features, dtype=torch.float32))[:, 0]
-    fig = Figure(figsize=(5, 5))
+    fig = Figure(figsize=(5, 5), dpi=80)
     ax = fig.add_subplot()
     ax.scatter(
         features[:, 0], features[:, 1], c=(p > 0.5).numpy(), cmap="coolwarm", vmin=0, vmax=1, s=8
