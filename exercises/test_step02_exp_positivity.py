@@ -52,8 +52,9 @@ def test_positive_keeps_the_gradient():
     assert torch.allclose(x.grad, torch.exp(x.detach())), "the derivative of exp(x) is exp(x)"
 
 
-def test_plot_exp_draws_the_curve():
+def test_plot_exp_draws_the_curve(save_figure):
     fig = plot_exp(-2.0, 3.0, 11)
+    save_figure(fig, "step02_plot_exp")
     assert isinstance(fig, Figure), (
         f"plot_exp should return the matplotlib Figure, got {type(fig).__name__} (no plt.show())"
     )

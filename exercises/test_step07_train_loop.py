@@ -2,6 +2,8 @@
 # Do not edit it here: edit the solution and regenerate.
 """Visible tests of step 07: run ``pytest exercises -m step07``."""
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,9 +15,19 @@ from .step07_train_loop import fit, sgd_step, train
 pytestmark = pytest.mark.step07
 
 
-def test_train_prints_and_learns(capsys):
+def printed_losses(lines):
+    """``{step: loss}`` from printed lines such as ``step 20  loss 0.5312``: the first and
+    the last number of each line that holds two."""
+    number = r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"  # not the 0 of "Backward0"
+    numbers = [re.findall(number, line) for line in lines]
+    return {float(n[0]): float(n[-1]) for n in numbers if len(n) >= 2}
+
+
+def test_train_prints_and_learns(capsys, save_curves):
     model = train(Nhidden=32, Nsteps=60, device="cpu", seed=0, log_every=20)
     printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    losses = printed_losses(printed)
+    save_curves("step07_train_loss", {"printed loss": losses.values()}, x=losses, xlabel="step")
     assert len(printed) in (3, 4), (
         f"train(Nsteps=60, log_every=20) should print the step and the loss 3 times, printed "
         f"{len(printed)} line(s)"
@@ -83,13 +95,14 @@ def test_sgd_step_takes_a_generator():
     )
 
 
-def test_fit_returns_one_loss_per_epoch_and_learns():
+def test_fit_returns_one_loss_per_epoch_and_learns(save_curves):
     X, y = get_random_batch(512)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
     with torch.no_grad():
         before = F.cross_entropy(model(X), y).item()
     losses = fit(model, X, y, epochs=3, device="cpu", seed=0)
+    save_curves("step07_fit_loss", {"mean training loss": losses})
     assert isinstance(losses, list) and len(losses) == 3, (
         f"fit(..., epochs=3) should return a list of 3 mean losses, got {losses!r}"
     )

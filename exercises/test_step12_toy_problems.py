@@ -58,7 +58,22 @@ def test_regression_data():
     assert np.allclose(y, np.sin(3 * x) * np.exp(-x / 8)), "y should be sin(3x) * exp(-x / 8)"
 
 
-def test_train_model_separates_the_rings():
+def rings_figure(model, features):
+    """The points coloured by the class the model gives them."""
+    from matplotlib.figure import Figure
+
+    with torch.no_grad():
+        p = model(torch.tensor(features, dtype=torch.float32))[:, 0]
+    fig = Figure(figsize=(5, 5), dpi=80)
+    ax = fig.add_subplot()
+    ax.scatter(
+        features[:, 0], features[:, 1], c=(p > 0.5).numpy(), cmap="coolwarm", vmin=0, vmax=1, s=8
+    )
+    ax.set(title="step12_train_model_rings: red = class 1", aspect="equal")
+    return fig
+
+
+def test_train_model_separates_the_rings(save_figure):
     features, target = generate_binary_data(N_examples=200, seed=2)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1), nn.Sigmoid())
@@ -72,6 +87,7 @@ def test_train_model_separates_the_rings():
         device="cpu",
         seed=0,
     )
+    save_figure(lambda: rings_figure(model, features), "step12_train_model_rings")
     assert isinstance(model, nn.Module), f"train_model should return the model, got {type(model)}"
     assert all(p.device.type == "cpu" for p in model.parameters()), "return the model on the CPU"
     with torch.no_grad():

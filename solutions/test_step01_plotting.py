@@ -33,9 +33,10 @@ def titles(fig):
     )
 
 
-def test_plot_shows_the_flat_vector_as_a_28x28_image():
+def test_plot_shows_the_flat_vector_as_a_28x28_image(save_figure):
     X = torch.arange(784, dtype=torch.float32)
     fig = plot(X, 3)
+    save_figure(fig, "step01_plot")
     image, cmap = only_image(fig, "plot")
     plt.close(fig)
     assert image.shape == (28, 28), (
@@ -69,9 +70,10 @@ def test_plot_title_shows_label_and_prediction():
     )
 
 
-def test_plot_probs_draws_ten_bars():
+def test_plot_probs_draws_ten_bars(save_figure):
     theta = torch.softmax(torch.randn(10), dim=0)
     fig = a_figure(plot_probs(theta), "plot_probs")
+    save_figure(fig, "step01_plot_probs")
     bars = [p for ax in fig.axes for c in ax.containers for p in c]
     plt.close(fig)
     assert len(bars) == 10, f"plot_probs should draw 10 bars, got {len(bars)}"
@@ -81,7 +83,7 @@ def test_plot_probs_draws_ten_bars():
     assert np.allclose(heights, theta.numpy()), "the bar heights should be the probabilities"
 
 
-def test_plot_grid_is_one_canvas_filled_row_by_row():
+def test_plot_grid_is_one_canvas_filled_row_by_row(save_figure):
     images = torch.stack([torch.full((784,), float(i)) for i in range(7)])
     try:
         fig = plot_grid(images, ncols=3)
@@ -90,6 +92,7 @@ def test_plot_grid_is_one_canvas_filled_row_by_row():
             f"plot_grid(7 images, ncols=3) raised {type(err).__name__}: {err}; 7 images in 3 "
             "columns make 3 rows: round the number of rows up"
         ) from err
+    save_figure(fig, "step01_plot_grid")
     canvas, _ = only_image(fig, "plot_grid")
     plt.close(fig)
     assert canvas.shape == (3 * 28, 3 * 28), (

@@ -54,7 +54,12 @@ def test_ae_shapes_and_range():
     assert torch.allclose(out4d, out), "AE should accept (B, 1, 28, 28) images as well as (B, 784)"
 
 
-def test_train_autoencoder_lowers_the_loss():
+def reconstructions(ae, x):
+    with torch.no_grad():
+        return {"digits": x, "their reconstructions after 2 short epochs": ae(x)}
+
+
+def test_train_autoencoder_lowers_the_loss(save_curves, save_digits):
     ae = AE()
     losses = call(
         "train_autoencoder",
@@ -67,6 +72,8 @@ def test_train_autoencoder_lowers_the_loss():
         seed=0,
         hint="compare the reconstruction (B, 1, 28, 28) with the images in that shape",
     )
+    save_curves("step10_train_autoencoder_loss", {"mean reconstruction loss": losses})
+    save_digits("step10_reconstructions", lambda: reconstructions(ae, digits(10)))
     assert isinstance(losses, list) and len(losses) == 2, (
         f"train_autoencoder(..., epochs=2) should return a list of 2 losses, got {losses!r}"
     )

@@ -89,13 +89,20 @@ def test_rnn_forward_matches_torch():
     assert outputs.requires_grad, "outputs must stay in autograd: use torch.stack, not torch.tensor"
 
 
-def test_train_rnn_lowers_the_loss():
+def prediction(rnn, features, target):
+    with torch.no_grad():
+        outputs, _ = rnn(torch.as_tensor(features, dtype=torch.float32).reshape(-1, 1, 1))
+    return {"target (the next value)": target, "RNN prediction": outputs[:, 0]}
+
+
+def test_train_rnn_lowers_the_loss(save_curves):
     torch.manual_seed(0)
     features, target = generate_rnn_data(N_examples=41, seed=0)
     mean, std = features.mean(), features.std()
     rnn = RNN(1, 8, 1, torch.tanh)
+    features, target = (features - mean) / std, (target - mean) / std
     try:
-        losses = train_rnn(rnn, (features - mean) / std, (target - mean) / std, epochs=20)
+        losses = train_rnn(rnn, features, target, epochs=20)
     except NotImplementedError:
         raise  # a stub: its own one-line message
     except (RuntimeError, TypeError, ValueError, IndexError) as err:
@@ -103,6 +110,13 @@ def test_train_rnn_lowers_the_loss():
             f"train_rnn raised {type(err).__name__}: {err}; does the RNN's forward keep its "
             "outputs in autograd (torch.stack)?"
         ) from err
+    save_curves("step11_train_rnn_loss", {"mean squared error": losses})
+    save_curves(
+        "step11_rnn_prediction",
+        lambda: prediction(rnn, features, target),
+        xlabel="t",
+        ylabel="series (normalized)",
+    )
     assert len(losses) == 20 and all(isinstance(v, float) for v in losses), (
         "train_rnn should return one Python float per epoch (loss.item())"
     )

@@ -96,7 +96,7 @@ def test_make_optimizer():
         pytest.fail('make_optimizer(params, "adagrad") should raise ValueError', pytrace=False)
 
 
-def test_train_with_validation_and_plot():
+def test_train_with_validation_and_plot(save_figure, save_curves):
     torch.manual_seed(0)
     x = torch.randn(200, 5)
     y = (x[:, 0] > 0).long()
@@ -110,6 +110,9 @@ def test_train_with_validation_and_plot():
         torch.optim.Adam(net.parameters(), lr=0.01),
         epochs=3,
         batch_size=50,
+    )
+    save_curves(
+        "step13_train_with_validation_loss", lambda: {"training loss": history["train_loss"]}
     )
     assert set(history) == {"train_loss", "train_acc", "valid_acc"}, (
         f"the history should have the keys train_loss, train_acc, valid_acc, got {set(history)}"
@@ -126,6 +129,7 @@ def test_train_with_validation_and_plot():
         "valid_acc should be measured in eval mode (net.eval(), dropout off) after each epoch"
     )
     fig = plot_history(history)
+    save_figure(fig, "step13_plot_history")
     assert isinstance(fig, Figure), "plot_history should return a Figure"
     ax = fig.axes[0]
     assert len(ax.get_lines()) >= 2 and ax.get_legend() is not None, (

@@ -261,6 +261,9 @@ def _fixture(name: str, cleanups: list[Callable[[], None]]) -> Any:
         capsys = _Capsys()
         cleanups.append(capsys.stop)
         return capsys.start()
+    if name in ("save_figure", "save_curves", "save_digits"):
+        # pytest saves figures as PNG files (exercises/conftest.py); a notebook shows its own
+        return lambda *args, **kwargs: None
     raise LookupError(name)
 
 
