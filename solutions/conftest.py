@@ -23,8 +23,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # draw without a screen
 def pytest_configure(config):
     # Before any test file is collected: a step file that does not import must
     # be caught when the first test file imports it.
+    # Named after the package: a session may hold several (the kit's own tests do).
     config.pluginmanager.register(
-        StudentFeedback(config, Path(__file__).parent, __package__), "student-feedback"
+        StudentFeedback(config, Path(__file__).parent, __package__),
+        f"student-feedback-{__package__}",
     )
 
 

@@ -154,8 +154,10 @@ def test_a_broken_step_blocks_no_other_and_a_failure_is_one_line(released, tmp_p
     )
     for step in ("01", "02", "08"):
         assert re.search(r"  (\d+)/\1 checks pass$", summary_line(proc, step))
-    assert len(lines) == 3 + 8 + 1, proc.stdout  # three failures, a line per step, the last
-    assert lines[-1] == (
+    # Three failures, a line per step, the next step, the figures drawn (steps 01, 02, 07).
+    assert len(lines) == 3 + 8 + 1 + 1, proc.stdout
+    assert lines[-1].startswith("your code drew ") and "exercises/figures/" in lines[-1]
+    assert lines[-2] == (
         "work on step 03 next (exercises/step03_normalization.py): pytest exercises -m step03 "
         "runs its checks alone, add -v for pytest's full report"
     )

@@ -75,7 +75,7 @@ def tests_of(mistake: Mistake) -> list[str]:
 def package(dest: Path, mistake: Mistake | None = None, files: dict[str, Path] | None = None):
     """``dest`` as a student's ``exercises`` package: the reference steps (with ``mistake``
     applied, or with ``files`` (step file name -> path) in their place), the kit's mnist.py,
-    conftest.py and visible tests."""
+    conftest.py (and the plugin it loads) and visible tests."""
     if mistake is not None:
         mistake.apply(dest)
     else:
@@ -84,8 +84,9 @@ def package(dest: Path, mistake: Mistake | None = None, files: dict[str, Path] |
             shutil.copyfile((files or {}).get(path.name, path), dest / path.name)
     for path in SOLUTIONS.glob("test_step*.py"):
         shutil.copyfile(path, dest / path.name)
-    for name in ("__init__.py", "mnist.py", "conftest.py"):
-        shutil.copyfile(SOLUTIONS / name, dest / name)
+    for path in SOLUTIONS.glob("*.py"):  # __init__, mnist, conftest and its plugin
+        if not path.name.startswith(("step", "test_step")):
+            shutil.copyfile(path, dest / path.name)
     return dest
 
 
