@@ -113,7 +113,10 @@ def table(document: dict) -> str:
 
 
 def _short(text: str, width: int) -> str:
+    """The first line of a message, cut to ``width``; a submission wrote it, so nothing
+    that is not printable (an escape sequence could redraw the instructor's terminal)."""
     line = " ".join(text.strip().splitlines()[:1]) or "no message"
+    line = "".join(c if c.isprintable() else "?" for c in line)
     return line if len(line) <= width else line[: width - 3] + "..."
 
 

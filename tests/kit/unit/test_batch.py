@@ -37,3 +37,11 @@ def test_the_same_name_twice_gets_a_suffix(tmp_path):
     two = submission_with(tmp_path / "b", "sam", {f"{STEP03}.py": ""})
     names = [s.name for s in batch.discover([one, two], tmp_path / "scratch")]
     assert names == ["sam", "sam~2"]
+
+
+def test_a_name_a_terminal_would_obey_is_shown_plainly(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    make_zip(folder / "eve\x1b[2J.zip", {"step03_normalization.py": "x = 1\n"})
+    (sub,) = batch.discover([folder], tmp_path / "scratch")
+    assert sub.name == "eve?[2J" and sub.origin.endswith("eve\x1b[2J.zip")

@@ -126,3 +126,11 @@ def test_reasons_say_why_each_step_lost_points():
     many = {"submissions": [_entry(f"s{i}", {"step03_normalization::t1": fail}) for i in range(50)]}
     lines = results.reasons(many, most=10)
     assert len(lines) == 10 and lines[-1].startswith("... and 41 more lines")
+
+
+def test_reasons_print_nothing_a_terminal_would_obey():
+    """A message comes from the submission: escape sequences arrive as plain marks."""
+    evil = {"status": "failed", "message": "\x1b[2J\x1b[Hall good\r\x07"}
+    (line,) = results.reasons({"submissions": [_entry("eve", {"step03_normalization::t1": evil})]})
+    assert line.startswith("eve step03: ") and "\x1b" not in line and "\r" not in line
+    assert all(c.isprintable() for c in line)
