@@ -41,7 +41,7 @@ from typing import Any
 from .. import __version__
 from ..layout import KIT_ROOT
 from ..steps import STEPS, TITLES, marker_line, step_number
-from . import classroom, leak_scan, notebooks, read_template, stubs
+from . import classroom, leak_scan, read_template, stubs
 
 # Third-party modules the released exercises may import, and the distribution of each.
 IMPORT_TO_DIST = {
@@ -225,6 +225,10 @@ def release(
             text = stubs.for_student(source.read_text(), source.name)
             (staging / "exercises" / source.name).write_text(text)
             written.append(f"exercises/{source.name}")
+        # Here, not at the top: nbformat takes seconds to import, and every command of
+        # `python -m grader` imports this module to build its parser.
+        from . import notebooks
+
         written += notebooks.write(staging, staging / "exercises")
         written += _copy_data(kit_root, staging)
         texts = {
