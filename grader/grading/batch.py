@@ -60,12 +60,6 @@ def extract_zip(archive: Path, into: Path) -> Path:
     return into
 
 
-def _shown(name: str) -> str:
-    """A submission's name as tables and progress lines print it: a file name an LMS took
-    from a student may hold escape sequences, which a terminal would obey."""
-    return "".join(c if c.isprintable() else "?" for c in name)
-
-
 def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     """The submissions in ``paths``, in order, with unique names."""
     found: list[Submission] = []
@@ -73,15 +67,16 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
     def add(path: Path) -> None:
         path = path.resolve()
         if path.suffix == ".zip" and path.is_file():
+            name = results.printable(path.stem)
             target = scratch / f"{len(found):05d}-{path.stem}"
             try:
-                found.append(Submission(_shown(path.stem), extract_zip(path, target), str(path)))
+                found.append(Submission(name, extract_zip(path, target), str(path)))
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
                 target.mkdir(parents=True, exist_ok=True)
                 problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
-                found.append(Submission(_shown(path.stem), target, str(path), problem))
+                found.append(Submission(name, target, str(path), problem))
         elif path.is_dir():
-            found.append(Submission(_shown(path.name), path, str(path)))
+            found.append(Submission(results.printable(path.name), path, str(path)))
 
     for path in paths:
         if path.is_dir() and not _is_submission_dir(path):

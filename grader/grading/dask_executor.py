@@ -30,19 +30,8 @@ import dask.config
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from ..steps import STEPS
-from ..submission.files import read_step_file
+from ..submission.files import step_files
 from . import runner
-
-
-def step_files(path: Path) -> dict[str, bytes]:
-    """The gradable step files of a submission directory, by file name (links and
-    oversized files are left out, as staging leaves them out)."""
-    files = {}
-    for step in STEPS:
-        content = read_step_file(path, step)
-        if isinstance(content, bytes):
-            files[f"{step}.py"] = content
-    return files
 
 
 def grade_files(

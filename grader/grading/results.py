@@ -112,11 +112,16 @@ def table(document: dict) -> str:
     return _layout(rows, rule_before_last=True)
 
 
+def printable(text: str) -> str:
+    """Text from a submission (a message, a file name) as a terminal may show it: an escape
+    sequence in it would be obeyed, redrawing the instructor's screen, so each character
+    that is not printable becomes ``?``."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _short(text: str, width: int) -> str:
-    """The first line of a message, cut to ``width``; a submission wrote it, so nothing
-    that is not printable (an escape sequence could redraw the instructor's terminal)."""
-    line = " ".join(text.strip().splitlines()[:1]) or "no message"
-    line = "".join(c if c.isprintable() else "?" for c in line)
+    """The first line of a message, cut to ``width``, printable (:func:`printable`)."""
+    line = printable(" ".join(text.strip().splitlines()[:1]) or "no message")
     return line if len(line) <= width else line[: width - 3] + "..."
 
 

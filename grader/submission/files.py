@@ -50,6 +50,17 @@ def read_step_file(path: Path, step: str) -> bytes | str:
         return f.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE]
 
 
+def step_files(path: Path) -> dict[str, bytes]:
+    """The gradable step files of a submission directory, by file name (what
+    :func:`read_step_file` refuses is left out)."""
+    files = {}
+    for step in STEPS:
+        content = read_step_file(path, step)
+        if isinstance(content, bytes):
+            files[f"{step}.py"] = content
+    return files
+
+
 def stage(path: Path, into: Path) -> Path:
     """Copy a submission's step files and the kit's ``mnist.py`` into a new package dir.
 
@@ -58,10 +69,8 @@ def stage(path: Path, into: Path) -> Path:
     """
     package = into / "submission"
     package.mkdir(parents=True)
-    for step in STEPS:
-        content = read_step_file(path, step)
-        if isinstance(content, bytes):
-            (package / f"{step}.py").write_bytes(content)
+    for name, content in step_files(path).items():
+        (package / name).write_bytes(content)
     shutil.copyfile(kit_mnist(), package / "mnist.py")
     (package / "__init__.py").write_text('"""A staged submission (generated)."""\n')
     return package
