@@ -24,7 +24,8 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT_ROOT))
 
-from grader.grading.runner import _child_env, _marker_expr, _pytest_command  # noqa: E402
+from grader.grading.runner import _marker_expr  # noqa: E402
+from grader.grading.server import child_env, pytest_command  # noqa: E402
 from grader.steps import STEPS, resolve  # noqa: E402
 
 
@@ -33,11 +34,11 @@ def run_once(submission: Path, steps: list[str]) -> tuple[float, dict[str, float
         results = Path(tmp) / "results.jsonl"
         start = time.perf_counter()
         subprocess.run(
-            _pytest_command(
+            pytest_command(
                 [f"--submission={submission}", f"--grader-results={results}", *_marker_expr(steps)]
             ),
             cwd=tmp,
-            env=_child_env(os.cpu_count() or 1, tmp),
+            env=child_env(os.cpu_count() or 1, tmp),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,

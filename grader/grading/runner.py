@@ -1,93 +1,42 @@
-"""Grade submissions: each one in its own child process running the hidden suites.
+"""Grade submissions: each one in a fork of a long-lived grading process.
 
-The child (pytest with the kit's plugin) imports the submission and appends one
-JSON line per finished test to a results file; this process never imports
-submission code. It reads those lines, scores them against the inventory of
-hidden tests (collected once, without any submission) and builds the results
-document. A child that crashes, exits or hangs costs only the tests it had not
-finished: they score 0 with a message saying so.
+A grading process (:mod:`.server`: pytest with the kit's plugin) grades the
+submissions it is sent one after the other, each in a fork of itself, which
+appends one JSON line per finished test to the job's results file; this process
+never imports submission code. It reads those lines, scores them against the
+inventory of hidden tests (collected once, without any submission) and builds
+the results document. A fork that crashes or hangs costs only the tests it had
+not finished: they score 0 with a message saying so. A grading process that
+dies costs nothing: its submission is graded again, once, in a fresh one.
 
-The child is started so that nothing of a submission can be imported by it as
-pytest configuration: the plugin is loaded with ``-p``, conftest discovery is off
-(``--noconftest``), every option is one token (``--submission=PATH``: pytest's
-early argument scan would take a separate ``PATH`` for a test path and load the
-conftests around it), and it runs in a scratch folder private to the grader that
-is also its ``TMPDIR``, so whatever it leaves there goes when the run ends.
+The grading process is started so that nothing of a submission can be imported by
+it as pytest configuration: the plugin is loaded with ``-p``, conftest discovery
+is off (``--noconftest``), every option is one token, and it runs in a scratch
+folder private to the grader that is also its ``TMPDIR``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from .. import __version__
-from ..layout import DATA_DIR, HIDDEN_DIR, KIT_ROOT, PYPROJECT
 from ..steps import marker_name
+from . import server
 from .results import submission_entry
+from .server import child_env, pytest_command, pytest_options
+
+__all__ = ["pytest_options", "grade_one", "grade_many", "collect_inventory", "stop_all"]
 
 # Beyond the sum of the per-test timeouts: interpreter, torch and data start-up, and a
-# sandbox's start (grader/sandbox/host.py waits up to STARTUP_TIMEOUT_S for it).
+# sandbox's start (the budget of a CI job that grades one submission).
 STARTUP_ALLOWANCE_S = 180.0
-# grade_many: a forked submission's opening and closing (a sandbox starts), beyond its tests.
+# Beyond the sum of a submission's test timeouts, for its fork: a sandbox started again
+# after a worker ended mid-request, and the session's set-up and teardown.
 FORK_ALLOWANCE_S = 60.0
 OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
-
-
-def pytest_options() -> list[str]:
-    """The options of every pytest that grades: the kit's configuration and plugin only
-    (no conftest discovery, so nothing of a submission is imported as configuration;
-    no cache folder), plain asserts, quiet classic output."""
-    return [
-        f"--rootdir={KIT_ROOT}",
-        f"--config-file={PYPROJECT}",
-        "--noconftest",
-        "-p",
-        "grader.plugin",
-        "-p",
-        "no:cacheprovider",
-        "--assert=plain",
-        "-q",
-        "--no-header",
-        "-o",
-        "console_output_style=classic",
-    ]
-
-
-def _pytest_command(extra: list[str]) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "pytest",
-        str(HIDDEN_DIR),
-        *pytest_options(),
-        "--show-capture=no",
-        "--tb=no",
-        *extra,
-    ]
-
-
-def _child_env(threads: int, scratch: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "MPLBACKEND": "Agg",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": str(threads),
-            "MNIST_DATA_DIR": str(DATA_DIR),
-            # Everything the child makes with tempfile lands in our scratch folder,
-            # which goes with the run, also when the child is killed.
-            "TMPDIR": scratch,
-        }
-    )
-    # No pytest options or plugins from the instructor's environment in a grading run.
-    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
-        env.pop(name, None)
-    return env
 
 
 def _marker_expr(steps: list[str]) -> list[str]:
@@ -102,23 +51,10 @@ class Interrupted(BaseException):
     """
 
 
-# The grading children running now, so that an interrupted batch can stop them all.
-_running: set[subprocess.Popen] = set()
-_running_lock = threading.Lock()
-_stopping = threading.Event()
-
-
 def stop_all() -> None:
-    """Kill every grading child still running (and all it started in its session);
+    """Kill every grading process still running (and all it started in its session);
     no new one starts after this."""
-    _stopping.set()
-    with _running_lock:
-        procs = list(_running)
-    for proc in procs:
-        try:
-            os.killpg(proc.pid, 9)
-        except (ProcessLookupError, PermissionError):
-            pass
+    server.stop_all()
 
 
 def collect_inventory(steps: list[str]) -> list[dict]:
@@ -126,9 +62,9 @@ def collect_inventory(steps: list[str]) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="grader-inventory-") as tmp:
         out = Path(tmp) / "inventory.json"
         proc = subprocess.run(
-            _pytest_command(["--collect-only", f"--grader-inventory={out}", *_marker_expr(steps)]),
+            pytest_command(["--collect-only", f"--grader-inventory={out}", *_marker_expr(steps)]),
             cwd=tmp,
-            env=_child_env(1, tmp),
+            env=child_env(1, tmp),
             capture_output=True,
             text=True,
         )
@@ -161,11 +97,12 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
     return outcomes
 
 
-def _last_line(log: Path) -> str:
-    with open(log, "rb") as f:
-        f.seek(max(0, log.stat().st_size - OUTPUT_TAIL))
-        lines = f.read().decode(errors="replace").strip().splitlines()
-    return lines[-1][:300] if lines else "(no output)"
+def _deadline(inventory: list[dict], steps: list[str], timeout_cap: float | None) -> float:
+    """How long a submission's fork may take: its tests' time limits and an allowance."""
+    limits = [min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory]
+    return FORK_ALLOWANCE_S + sum(
+        limit for t, limit in zip(inventory, limits, strict=True) if t["step"] in steps
+    )
 
 
 def grade_one(
@@ -178,33 +115,50 @@ def grade_one(
     name: str | None = None,
     timeout_cap: float | None = None,
 ) -> dict:
-    """Grade one submission directory in a child process; returns its results entry.
+    """Grade one submission directory; returns its results entry.
 
-    ``sandbox`` is the isolation of the submission's code inside that child:
-    ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see
-    grader/submission/sandboxed.py).
+    ``sandbox`` is the isolation of the submission's code: ``off`` (imported by the
+    grading process's fork: trusted code only), ``bwrap`` or ``process`` (workers;
+    see grader/submission/sandboxed.py). ``timeout_s`` replaces the fork's deadline.
     """
     path = Path(path).resolve()
-    if _stopping.is_set():
-        raise Interrupted(f"grading {path} was stopped")
-    if timeout_s is None:
-        timeout_s = STARTUP_ALLOWANCE_S + sum(
-            min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory if t["step"] in steps
-        )
-    cap = [f"--grader-timeout-cap={timeout_cap}"] if timeout_cap else []
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        results = Path(tmp) / "results.jsonl"
-        options = [
-            f"--submission={path}",
-            f"--sandbox={sandbox}",
-            f"--grader-results={results}",
-            f"--grader-threads={threads}",
-        ]
-        reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(steps)], threads, timeout_s)
-        if _stopping.is_set():
-            raise Interrupted(f"grading {path} was stopped")
-        outcomes = _read_outcomes(results)
-    return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
+    deadline = timeout_s if timeout_s is not None else _deadline(inventory, steps, timeout_cap)
+    key = (sandbox, threads, timeout_cap)
+    lost = ""
+    for attempt in (1, 2):
+        with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
+            results, scratch = Path(tmp) / "results.jsonl", Path(tmp) / "scratch"
+            scratch.mkdir()
+            job = {
+                "submission": str(path),
+                "steps": list(steps),
+                "results": str(results),
+                "scratch": str(scratch),
+                "deadline_s": deadline,
+            }
+            try:
+                grading = server.take(key)
+                ended = grading.grade(job)
+            except server.Stopped:
+                raise Interrupted(f"grading {path} was stopped") from None
+            except server.ServerLost as exc:
+                server.discard(grading)
+                if server.stopping():
+                    raise Interrupted(f"grading {path} was stopped") from None
+                if attempt == 1:
+                    lost = str(exc)
+                    continue  # the grader's failure, not the student's: once more, afresh
+                reason = f"{exc} (and before, in another: {lost})"
+            else:
+                server.give_back(grading)
+                reason = (
+                    f"the grading of this submission ran past {deadline:.0f} s and was stopped"
+                    if ended.startswith("ran past")
+                    else f"the grading process stopped before this test finished ({ended})"
+                )
+            outcomes = _read_outcomes(results)
+        return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
+    raise AssertionError("unreachable")
 
 
 def grade_many(
@@ -213,100 +167,12 @@ def grade_many(
     sandbox: str = "off",
     timeout_cap: float | None = None,
 ) -> list[dict]:
-    """Grade several submissions, ``(directory, steps)`` each, in ONE child process; returns
-    their results entries, in order.
-
-    The child collects the hidden tests and starts its interpreter and torch once, then
-    grades each submission in a process forked from itself (``--grader-batch``), one after
-    the other: the same tests, seeds and judgement as :func:`grade_one`, without its start-up
-    per submission. With one torch thread only (a fork of a process whose thread pool had
-    started could deadlock). For trusted batches (the kit's own tests): with
-    ``sandbox="off"`` a submission runs in a fork of the child and could reach the child
-    itself, and so the submissions after it.
-    """
-    jobs = [(Path(path).resolve(), list(steps)) for path, steps in jobs]
-    if _stopping.is_set():
-        raise Interrupted("grading was stopped")
-    every = {s for _, steps in jobs for s in steps}
-    deadlines = [
-        FORK_ALLOWANCE_S
-        + sum(min(t.get("timeout", 60.0), timeout_cap or 1e9) for t in inventory if t["step"] in s)
-        for _, s in jobs
+    """Grade several submissions, ``(directory, steps)`` each, one after the other in one
+    grading process (the kit's own tests); returns their results entries, in order."""
+    return [
+        grade_one(path, list(steps), inventory, sandbox=sandbox, timeout_cap=timeout_cap)
+        for path, steps in jobs
     ]
-    cap = [f"--grader-timeout-cap={timeout_cap}"] if timeout_cap else []
-    with tempfile.TemporaryDirectory(prefix="grader-run-") as tmp:
-        batch = [
-            {
-                "submission": str(path),
-                "steps": steps,
-                "results": str(Path(tmp) / f"results-{i}.jsonl"),
-                "status": str(Path(tmp) / f"status-{i}.txt"),
-                "deadline_s": deadline,
-            }
-            for i, ((path, steps), deadline) in enumerate(zip(jobs, deadlines, strict=True))
-        ]
-        (Path(tmp) / "batch.json").write_text(json.dumps(batch))
-        options = [
-            f"--grader-batch={Path(tmp) / 'batch.json'}",
-            f"--sandbox={sandbox}",
-            "--grader-threads=1",
-        ]
-        timeout_s = STARTUP_ALLOWANCE_S + sum(deadlines)
-        reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(sorted(every))], 1, timeout_s)
-        if _stopping.is_set():
-            raise Interrupted("grading was stopped")
-        entries = []
-        for job, (path, steps) in zip(batch, jobs, strict=True):
-            status = Path(job["status"])
-            why = (
-                f"the grading process stopped before this test finished ({status.read_text()})"
-                if status.is_file()
-                else reason
-            )
-            outcomes = _read_outcomes(Path(job["results"]))
-            entries.append(submission_entry(path.name, str(path), inventory, outcomes, steps, why))
-    return entries
-
-
-def _run_child(tmp: Path, options: list[str], threads: int, timeout_s: float) -> str:
-    """Run the grading child in the scratch folder ``tmp``; the reason to give each test it
-    did not finish."""
-    work = tmp / "work"
-    work.mkdir()
-    log = tmp / "output.log"
-    with (
-        open(log, "wb") as out,
-        subprocess.Popen(
-            _pytest_command(options),
-            cwd=work,
-            env=_child_env(threads, str(work)),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        ) as proc,
-    ):
-        with _running_lock:
-            _running.add(proc)
-            if _stopping.is_set():
-                os.killpg(proc.pid, 9)
-        try:
-            rc = proc.wait(timeout=timeout_s)
-            reason = f"the grading process stopped before this test finished (exit code {rc})"
-            if rc in (2, 3, 4):  # pytest's usage or internal error: say what it said
-                reason += f": {_last_line(log)}"
-        except subprocess.TimeoutExpired:
-            reason = f"the grading process ran past {timeout_s:.0f} s and was stopped"
-        finally:
-            # Whatever the child left running in its session goes with it.
-            try:
-                os.killpg(proc.pid, 9)
-            except (ProcessLookupError, PermissionError):
-                pass
-            proc.wait()
-            with _running_lock:
-                _running.discard(proc)
-    return reason
 
 
 def document(entries: list[dict]) -> dict:

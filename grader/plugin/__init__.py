@@ -10,7 +10,7 @@ Each part below is a plugin module of its own (pytest registers them from
 - :mod:`.collection`: step markers, points and timeouts of hidden tests, the inventory;
 - :mod:`.fixtures`: ``submission``, ``device`` and the seeds;
 - :mod:`.verdicts`: one-line verdicts and the results file;
-- :mod:`.batch`: several trusted submissions in one run, a fork each.
+- :mod:`.serve`: a long-lived run that grades submission after submission, a fork each.
 """
 
 pytest_plugins = [
@@ -18,5 +18,5 @@ pytest_plugins = [
     "grader.plugin.collection",
     "grader.plugin.fixtures",
     "grader.plugin.verdicts",
-    "grader.plugin.batch",
+    "grader.plugin.serve",
 ]

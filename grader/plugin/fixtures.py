@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +19,9 @@ from ..seeding import seed_everything
 from ..submission.direct import DirectSubmission
 from ..submission.protocol import Submission
 from .collection import is_hidden
+
+if TYPE_CHECKING:
+    from ..submission.shared_sandbox import SharedSandbox
 
 
 def open_submission(config: pytest.Config) -> Submission:
@@ -39,14 +43,36 @@ def open_submission(config: pytest.Config) -> Submission:
                 choose_isolation(mode),
                 Limits(memory_bytes=memory * 2**20),
                 threads=config.getoption("grader_threads") or 1,
+                shared=config.stash.get(_SHARED, None),
             )
         config.stash[_SUBMISSION] = sub
     return config.stash[_SUBMISSION]
 
 
+def share_sandbox(config: pytest.Config) -> SharedSandbox | None:
+    """A grading server's sandbox, started once for all its submissions (None with
+    ``--sandbox off``); each submission opened after this uses it."""
+    mode = config.getoption("sandbox")
+    if mode == "off":
+        return None
+    from ..sandbox.bwrap import choose_isolation
+    from ..sandbox.limits import Limits
+    from ..submission.shared_sandbox import SharedSandbox
+
+    memory = config.getoption("worker_memory_mb")
+    shared = SharedSandbox(
+        choose_isolation(mode),
+        Limits(memory_bytes=memory * 2**20),
+        threads=config.getoption("grader_threads") or 1,
+    )
+    config.stash[_SHARED] = shared
+    return shared
+
+
 _SUBMISSION = pytest.StashKey[Submission]()  # made (possibly before any test asked)
 _IN_USE = pytest.StashKey[Submission]()  # handed out by the fixture, not yet closed
 _PROVIDED = pytest.StashKey[bool]()  # given by the caller, who closes it
+_SHARED = pytest.StashKey["SharedSandbox"]()  # a grading server's sandbox
 
 
 def provide_submission(config: pytest.Config, sub: Submission) -> None:
@@ -78,8 +104,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if config.option.collectonly or not any(is_hidden(i) for i in session.items):
         return
     _warm_up_the_judge()
-    if config.getoption("grader_batch"):
-        return  # each submission is opened in its own fork (grader/plugin/batch.py)
+    if config.getoption("grader_serve") is not None:
+        return  # each submission is opened in its own fork (grader/plugin/serve.py)
     warm(open_submission(config))
 
 

@@ -64,12 +64,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="append one JSON line per finished hidden test to FILE (used by the grader)",
     )
     group.addoption(
-        "--grader-batch",
+        "--grader-serve",
         default=None,
-        metavar="FILE",
-        help="grade several trusted submissions in one run (used by the grader): FILE is a "
-        'JSON list of {"submission", "steps", "results", "status", "deadline_s"}; see '
-        "grader.grading.runner.grade_many",
+        metavar="FD",
+        help="grade submission after submission, a fork each, as jobs arrive on the socket "
+        "FD (used by the grader; see grader/plugin/serve.py)",
     )
 
 

@@ -72,6 +72,7 @@ class Sandbox:
         self.cgroup: Cgroup | None = None
         self.scratch: Path | None = None
         self._closed = False
+        self._parent = os.getpid()  # the zygote's parent: only it can wait for the zygote
         mpl = mpl_cache(work)
         base = cgroup_base()
         budget = limits.memory_bytes
@@ -206,7 +207,11 @@ class Sandbox:
             self.cgroup.ready()
 
     def alive(self) -> bool:
-        return not self._closed and self.proc is not None and self.proc.poll() is None
+        if self._closed or self.proc is None:
+            return False
+        if os.getpid() == self._parent:
+            return self.proc.poll() is None
+        return _running(self.proc.pid)  # a fork of its parent (a grading server's job)
 
     def _ask(self, line: str, fds: tuple[int, ...] = ()) -> str:
         # Both set by __init__, which raises rather than return a sandbox without them.
@@ -275,6 +280,15 @@ class Sandbox:
             self.control.close()
         if self.scratch is not None:
             remove_tree(self.scratch)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process that is not our child exists and has not ended (Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def _children(pid: int) -> list[int]:

@@ -69,6 +69,9 @@ def import_package(package_dir: Path, name: str) -> ModuleType:
 class Worker:
     def __init__(self, package_dir: Path):
         self.package = "submission"
+        # A grading server stages submission after submission into the same folder: the
+        # zygote's cached listing of it may be an earlier submission's.
+        importlib.invalidate_caches()
         if self.package not in sys.modules:  # the zygote may have imported it (kit code only)
             import_package(package_dir, self.package)
         from ..submission.placeholders import PlaceholderFinder

@@ -67,10 +67,16 @@ def stage(path: Path, into: Path) -> Path:
     Step files that cannot be graded (see :func:`read_step_file`) are left out; the
     submission's ``missing`` message says why.
     """
-    package = into / "submission"
-    package.mkdir(parents=True)
+    package = prepare_package(into)
     for name, content in step_files(path).items():
         (package / name).write_bytes(content)
+    return package
+
+
+def prepare_package(into: Path) -> Path:
+    """A new package dir ``into/submission`` with the kit's files only (no step yet)."""
+    package = into / "submission"
+    package.mkdir(parents=True)
     shutil.copyfile(kit_mnist(), package / "mnist.py")
     (package / "__init__.py").write_text('"""A staged submission (generated)."""\n')
     return package

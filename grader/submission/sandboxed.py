@@ -37,6 +37,7 @@ from .timeouts import TimeoutGuard, import_timed_out, is_timeout
 
 if TYPE_CHECKING:
     from .protocol import Grads
+    from .shared_sandbox import SharedSandbox
 
 
 class RemoteObject:
@@ -88,26 +89,39 @@ class SandboxedSubmission:
     """
 
     def __init__(
-        self, path: Path, isolation: str = "bwrap", limits: Limits | None = None, threads: int = 1
+        self,
+        path: Path,
+        isolation: str = "bwrap",
+        limits: Limits | None = None,
+        threads: int = 1,
+        shared: SharedSandbox | None = None,
     ):
+        """``shared``: a grading server's sandbox to use (it stays open after this
+        submission); without it, this submission starts a sandbox of its own."""
         self.path = Path(path).resolve()
         self.name = self.path.name
         self.isolation, self.limits, self.threads = isolation, limits or Limits(), threads
         self._tmp = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
         try:
-            self._staged = self._tmp / "staged"
-            self._dir = stage(self.path, self._staged)
-            for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
-                os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
+            if shared is not None:
+                shared.restage(self.path)
+                self._staged, self._dir = shared.staged, shared.package
+            else:
+                self._staged = self._tmp / "staged"
+                self._dir = stage(self.path, self._staged)
+                for p in [self._tmp, self._staged, *self._staged.rglob("*")]:
+                    os.chmod(p, 0o755 if p.is_dir() else 0o644)  # readable by the worker's user
         except BaseException:
             remove_tree(self._tmp)  # a refused submission leaves nothing behind either
             raise
-        self._sandbox: Sandbox | None = None
+        # The server's sandbox is used, never closed, here; one started here is closed here.
+        self._borrowed = shared.sandbox if shared is not None else None
+        self._sandbox: Sandbox | None = self._borrowed
         self._worker: StepWorker | None = None
         self._worker_step: str | None = None
         self._seeded_for: str | None = None
         self._imported: dict[str, SubmissionError | None] = {}
-        self._ever_started = False
+        self._ever_started = self._borrowed is not None
         self._cannot_start: str | None = None
         self._closed = False
         self._guard = TimeoutGuard()
@@ -237,8 +251,11 @@ class SandboxedSubmission:
         and safe to call from a signal handler (the grader's SIGTERM/SIGINT)."""
         self._closed = True
         self._cannot_start = self._cannot_start or "the submission was closed"
-        sandbox, self._sandbox, self._worker = self._sandbox, None, None
-        if sandbox is not None:
+        sandbox, self._sandbox, worker, self._worker = self._sandbox, None, self._worker, None
+        if sandbox is not None and sandbox is self._borrowed and sandbox.alive():
+            if worker is not None:
+                worker.end(kill=True)  # the zygote ends all it left and empties its scratch
+        elif sandbox is not None:
             sandbox.close()  # the PID namespace ends: every process in it is gone
         remove_tree(self._tmp)
 
