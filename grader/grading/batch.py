@@ -14,16 +14,16 @@ import re
 import sys
 import tempfile
 import threading
-import time
 import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
+from .progress import Progress
 
 _STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
 
@@ -139,31 +139,6 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-class Progress:
-    """One line per finished submission on stderr: count, name, score, time left."""
-
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-        self.start = time.monotonic()
-        self.lock = threading.Lock()
-
-    def finished(self, entry: dict) -> None:
-        with self.lock:
-            self.done += 1
-            elapsed = time.monotonic() - self.start
-            left = elapsed / self.done * (self.total - self.done)
-            width = 20
-            bar = "#" * (width * self.done // self.total) + "." * (
-                width - width * self.done // self.total
-            )
-            print(
-                f"[{bar}] {self.done}/{self.total} {entry['name']}: "
-                f"{entry['score']:g}/{entry['max_score']:g}  ({left:.0f} s left)",
-                file=self.stream,
-                flush=True,
-            )
-
-
 def grade_all(
     submissions: list[Submission],
     steps: list[str],
@@ -220,15 +195,20 @@ def grade_all(
             if sub.problem:
                 record(sub, None, None)
         work = [(sub, sub.path, sub.name) for sub in todo if not sub.problem]
-        if work:
-            grade_on_cluster(work, arguments, scheduler, jobs, record)
+        try:
+            if work:
+                grade_on_cluster(work, arguments, scheduler, jobs, record)
+        finally:
+            if bar:
+                bar.close()
         return [done[s.origin] for s in submissions if s.origin in done]
 
     def one(sub: Submission) -> dict:
         if sub.problem:
             return record(sub, None, None)
         try:
-            entry = runner.grade_one(sub.path, name=sub.name, **arguments)
+            where = bar.started(sub.name) if bar else None
+            entry = runner.grade_one(sub.path, name=sub.name, progress=where, **arguments)
         except Exception as exc:  # noqa: BLE001 - the grader's failure: this one only
             problem = f"the grader could not grade this submission ({type(exc).__name__}: {exc})"
             return record(sub, None, problem)
@@ -245,6 +225,9 @@ def grade_all(
         runner.stop_all()
         pool.shutdown(wait=True)
         raise
+    finally:
+        if bar:
+            bar.close()
     pool.shutdown()
     return [done[s.origin] for s in submissions if s.origin in done]
 

@@ -20,11 +20,14 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from .. import __version__
 from ..steps import marker_name
 from . import server
+from .progress import StepProgress
 from .results import submission_entry
 from .server import child_env, pytest_command, pytest_options
 
@@ -114,12 +117,14 @@ def grade_one(
     sandbox: str = "off",
     name: str | None = None,
     timeout_cap: float | None = None,
+    progress: StepProgress | None = None,
 ) -> dict:
     """Grade one submission directory; returns its results entry.
 
     ``sandbox`` is the isolation of the submission's code: ``off`` (imported by the
     grading process's fork: trusted code only), ``bwrap`` or ``process`` (workers;
     see grader/submission/sandboxed.py). ``timeout_s`` replaces the fork's deadline.
+    ``progress`` is told the step being graded and how many of its tests finished.
     """
     path = Path(path).resolve()
     deadline = timeout_s if timeout_s is not None else _deadline(inventory, steps, timeout_cap)
@@ -138,7 +143,8 @@ def grade_one(
             }
             try:
                 grading = server.take(key)
-                ended = grading.grade(job)
+                watch = _watcher(results, inventory, steps, progress) if progress else None
+                ended = grading.grade(job, watch)
             except server.Stopped:
                 raise Interrupted(f"grading {path} was stopped") from None
             except server.ServerLost as exc:
@@ -159,6 +165,30 @@ def grade_one(
             outcomes = _read_outcomes(results)
         return submission_entry(name or path.name, str(path), inventory, outcomes, steps, reason)
     raise AssertionError("unreachable")
+
+
+def _watcher(
+    results: Path, inventory: list[dict], steps: list[str], progress: StepProgress
+) -> Callable[[], None]:
+    """A poll that tells ``progress`` the step of the last finished test and how many of
+    that step's tests have finished (read from the results file as it grows)."""
+    step_of = {t["nodeid"]: t["step"] for t in inventory if t["step"] in steps}
+    tests = Counter(step_of.values())
+    said: list[tuple[str, int]] = []
+
+    def poll() -> None:
+        outcomes = _read_outcomes(results)  # a few kB: read again each time
+        if not outcomes:
+            return
+        step = step_of.get(list(outcomes)[-1])
+        if step is None:
+            return
+        finished = sum(1 for n in outcomes if step_of.get(n) == step)
+        if said != [(step, finished)]:
+            said[:] = [(step, finished)]
+            progress(step, finished, tests[step])
+
+    return poll
 
 
 def grade_many(

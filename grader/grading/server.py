@@ -17,11 +17,14 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from ..sandbox.scratch import remove_tree
 START_TIMEOUT_S = 300.0
 # How long past a job's deadline the server may take to say how its fork ended.
 ANSWER_GRACE_S = 30.0
+POLL_S = 1.0  # how often a job's progress is looked at
 OUTPUT_TAIL = 2000  # characters of a failed server's output quoted in an error
 
 
@@ -128,8 +132,9 @@ class GradingServer:
         self._answers = mine.makefile("rb")
         self._ready = False
 
-    def grade(self, job: dict[str, Any]) -> str:
+    def grade(self, job: dict[str, Any], poll: Callable[[], None] | None = None) -> str:
         """Send one job; how its fork ended (``exit code 0`` when it ran every test).
+        ``poll`` is called about once a second while the job runs (progress).
 
         Raises :class:`ServerLost` when the server ends or does not answer in time."""
         if not self._ready:
@@ -139,7 +144,12 @@ class GradingServer:
             self._sock.sendall(json.dumps(job).encode() + b"\n")
         except OSError as exc:
             raise ServerLost(self._lost(f"could not be sent the job ({exc.strerror})")) from None
-        return str(self._read(float(job["deadline_s"]) + ANSWER_GRACE_S, "job")["ended"])
+        end = time.monotonic() + float(job["deadline_s"]) + ANSWER_GRACE_S
+        while poll is not None and time.monotonic() < end:
+            if select.select([self._sock], [], [], POLL_S)[0]:
+                break  # the answer (or the end) is there
+            poll()
+        return str(self._read(max(end - time.monotonic(), 1.0), "job")["ended"])
 
     def _read(self, timeout_s: float, what: str) -> dict[str, Any]:
         self._sock.settimeout(timeout_s)

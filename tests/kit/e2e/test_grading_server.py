@@ -118,3 +118,16 @@ def test_a_grading_process_that_dies_costs_a_regrade_not_points(tmp_path, invent
     assert "the grading process ended during its job" in message and "another" in message
     assert after["score"] == after["max_score"]
     assert os.path.exists(KIT_ROOT / "solutions")
+
+
+def test_progress_tells_the_step_being_graded_and_its_finished_tests(inventory):
+    step07 = "step07_train_loop"
+    tests = sum(1 for t in inventory if t["step"] == step07)
+    told: list[tuple[str, int, int]] = []
+    entry = runner.grade_one(
+        KIT_ROOT / "solutions", [step07], inventory, progress=lambda *a: told.append(a)
+    )
+    assert entry["score"] == entry["max_score"]
+    assert told, "no progress while a training step was graded"
+    assert all(step == step07 and 0 < done <= total == tests for step, done, total in told)
+    assert [done for _, done, _ in told] == sorted({done for _, done, _ in told})
