@@ -215,8 +215,12 @@ def take(key: tuple[str, int, float | None]) -> GradingServer:
     with _lock:
         if _stopping.is_set():
             raise Stopped("grading was stopped")
-        if _idle.get(key):
-            return _idle[key].pop()
+        while _idle.get(key):
+            idle = _idle[key].pop()
+            if idle.proc.poll() is None:
+                return idle
+            _every.discard(idle)  # ended while idle (killed from outside): not a job lost
+            idle.close()
     server = GradingServer(key)
     with _lock:
         _every.add(server)

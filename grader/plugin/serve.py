@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -100,7 +101,7 @@ def _grade_job(session: pytest.Session, job: dict[str, Any], control: socket.soc
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    return _wait_for_fork(pid, float(job["deadline_s"]))
+    return _wait_for_fork(pid, float(job["deadline_s"]), control)
 
 
 def _grade_in_fork(session: pytest.Session, job: dict[str, Any], items: list[pytest.Item]) -> None:
@@ -116,18 +117,22 @@ def _grade_in_fork(session: pytest.Session, job: dict[str, Any], items: list[pyt
         item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
 
 
-def _wait_for_fork(pid: int, deadline_s: float) -> str:
-    """How a fork ended ("exit code N", "signal N"), killed once past ``deadline_s``."""
+def _wait_for_fork(pid: int, deadline_s: float, control: socket.socket) -> str:
+    """How a fork ended ("exit code N", "signal N"), killed once past ``deadline_s``, or
+    at once when the grader is gone (its end of ``control`` closed: it was killed outright,
+    a Dask worker lost): nobody would read the verdicts, and nothing may be left running."""
     end = time.monotonic() + deadline_s
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
-        if time.monotonic() > end:
+        gone = select.select([control], [], [], 0.02)[0] and not control.recv(1, socket.MSG_PEEK)
+        if gone or time.monotonic() > end:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            if gone:
+                sys.exit(70)
             return f"ran past {deadline_s:.0f} s and was stopped"
-        time.sleep(0.02)
     if os.WIFSIGNALED(status):
         return f"signal {os.WTERMSIG(status)}"
     return f"exit code {os.waitstatus_to_exitcode(status)}"

@@ -8,11 +8,18 @@ grader starts itself) is the same code after the connection.
 """
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from tests.kit.submission_files import grade_command, reference, submission_with
+from tests.kit.submission_files import KIT_ROOT, grade_command, reference, submission_with
 
+pytestmark = pytest.mark.timeout(600)  # two gradings and a cluster, on a loaded machine
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
@@ -80,3 +87,55 @@ def test_a_dask_cluster_grades_as_this_machine_does(tmp_path, cluster):
 def test_scheduler_without_dask_executor_is_a_usage_error(tmp_path):
     proc = grade_command(tmp_path, "--scheduler", "tcp://127.0.0.1:1")
     assert proc.returncode == 2 and "--scheduler is for --executor dask" in proc.stderr
+
+
+@pytest.mark.timeout(900)
+def test_a_worker_lost_mid_grading_costs_a_regrade_elsewhere(tmp_path, cluster):
+    """A worker killed outright while it grades: the scheduler runs the task again on
+    another worker, the submission gets its full score, and the lost worker's grading
+    processes do not outlive it."""
+    step07 = "step07_train_loop"
+    folder = tmp_path / "class"
+    folder.mkdir()
+    submission_with(
+        folder,
+        "dora",
+        {f"{s}.py": reference(s) for s in ("step05_cross_entropy", "step06_create_model", step07)},
+    )
+    out = tmp_path / "dask.json"
+    command = [sys.executable, "-m", "grader", "grade", str(folder), "--steps", "7"]
+    command += ["--json", str(out), "--executor", "dask", "--scheduler", cluster.scheduler_address]
+    with subprocess.Popen(command, cwd=KIT_ROOT, stderr=subprocess.PIPE, text=True) as grading:
+        with distributed.Client(cluster.scheduler_address) as client:
+            busy = _wait_for(lambda: [w for w, keys in client.processing().items() if keys])
+            victim = client.run(os.getpid, workers=busy[:1])[busy[0]]
+            time.sleep(3)  # into the grading: its server has started
+            servers = _grading_servers_of(victim)
+            os.kill(victim, signal.SIGKILL)
+            _, err = grading.communicate(timeout=800)
+            _wait_for(lambda: len(client.scheduler_info()["workers"]) == 2)
+    assert grading.returncode == 0, err[-2000:]
+    (dora,) = json.loads(out.read_text())["submissions"]
+    assert dora["score"] == dora["max_score"] > 0
+    _wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in servers), 60)
+
+
+def _wait_for(condition, seconds=300):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"waited {seconds} s in vain")
+
+
+def _grading_servers_of(pid: int) -> list[int]:
+    """The grading processes a Dask worker started (its children running pytest)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"--grader-serve" in cmdline:
+                found.append(int(child))
+    return found
