@@ -226,7 +226,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     with batch.scratch_dir() as scratch:
-        submissions = batch.discover(args.paths, Path(scratch))
+        try:
+            submissions = batch.discover(args.paths, Path(scratch))
+        except batch.NoSubmission as exc:
+            return _usage_error(str(exc))
         previous = batch.load_previous(args.json) if args.resume else []
         entries = batch.grade_all(
             submissions,
@@ -246,6 +249,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
         batch.write_atomically(args.json, json.dumps(document, indent=2))
     write_reports(args, document)
     print(results.table(document))
+    found = results.notes(document)
+    if found and not args.quiet:
+        print("\nnotes on the files found:\n" + "\n".join(f"  {line}" for line in found))
     lost = results.reasons(document)
     if lost and not args.quiet:
         print("\nwhere points were lost:\n" + "\n".join(f"  {line}" for line in lost))
