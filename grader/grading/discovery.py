@@ -55,6 +55,8 @@ LOOKED_FOR = (
     "step files named stepNN_*.py (like step03_normalization.py), a folder of them "
     "(at any depth), a .zip of them, or a folder of such submissions"
 )
+# Why a submission scores 0 without being run (every test's message says it).
+NO_STEP_FILES = "stepNN_*.py files (like step03_normalization.py) at any depth or in a .zip"
 
 
 class NoSubmission(ValueError):
@@ -318,7 +320,7 @@ class _Finder:
             target.mkdir(parents=True, exist_ok=True)
             problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
         if problem is None and not _has_step_files(target):
-            problem = f"no step files in {path.name}: looked for {LOOKED_FOR}"
+            problem = f"no step files in {path.name}: {NO_STEP_FILES}"
         self._add(name, target, str(path), problem, notes, student_id)
 
     def folder(
@@ -331,9 +333,7 @@ class _Finder:
     ) -> None:
         where, found = _gather(path, self._slot())
         # Nothing to run: every test scores 0 with this reason, without a grading child.
-        problem = (
-            None if _has_step_files(where) else f"no step files found: looked for {LOOKED_FOR}"
-        )
+        problem = None if _has_step_files(where) else f"no step files found: {NO_STEP_FILES}"
         self._add(name, where, str(origin or path), problem, [*notes, *found], student_id)
 
     def _add(
@@ -404,7 +404,8 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
         elif path.is_dir():
             _class(finder, path)
         if len(finder.found) == before:
-            raise NoSubmission(f"{given} holds no submission: looked for {LOOKED_FOR}")
+            where = printable(str(given))
+            raise NoSubmission(f"{where} holds no submission: looked for {LOOKED_FOR}")
     seen: dict[str, int] = {}
     unique = []
     for sub in finder.found:
