@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -429,6 +430,12 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
 def _class(finder: _Finder, folder: Path) -> None:
     """The submissions of a class folder: a Canvas download's students, then one per
     subfolder or zip; none at all when no subfolder holds a step file."""
+    links = sorted(printable(p.name) for p in folder.iterdir() if p.is_symlink())
+    if links:  # a link in a class folder could point at any folder the grader reads
+        print(
+            f"warning: {printable(str(folder))}: symbolic links are not graded: {', '.join(links)}",
+            file=sys.stderr,
+        )
     canvas = _canvas_files(folder)
     taken = {p for paths in canvas.values() for p in paths}
     finder.canvas(folder, canvas)

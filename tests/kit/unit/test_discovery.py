@@ -203,6 +203,15 @@ def test_links_are_never_followed(tmp_path):
     assert "SECRET" not in "".join(graded(sub).values())
 
 
+def test_a_link_in_a_class_folder_is_not_a_submission(tmp_path, capsys):
+    outside = tree(tmp_path / "outside", {S03: "# reference\n"})
+    tree(tmp_path / "class", {f"alice/{S03}": "# alice\n"})
+    (tmp_path / "class" / "mallory").symlink_to(outside, target_is_directory=True)
+    (sub,) = found(tmp_path / "class", scratch=tmp_path / "scratch")
+    assert sub.name == "alice"
+    assert "symbolic links are not graded: mallory" in capsys.readouterr().err
+
+
 def test_a_hostile_zip_gives_up_only_what_is_refused(tmp_path):
     archive = tmp_path / "mallory\x1b[2J.zip"
     with zipfile.ZipFile(archive, "w") as zf:
