@@ -52,7 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     grade.add_argument(
-        "paths", nargs="+", type=Path, help="submission directories, .zip files, or folders of them"
+        "paths",
+        nargs="+",
+        type=Path,
+        help="submissions (folders, .zip files, cloned repositories) or class folders of them "
+        "(also Canvas and Moodle downloads)",
     )
     grade.add_argument(
         "--json",
