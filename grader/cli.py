@@ -19,7 +19,7 @@ from . import __version__, dataset
 from .distribute import stubs
 from .grading import batch, results, runner
 from .layout import DATA_DIR, EXERCISES_DIR, SOLUTIONS_DIR
-from .reports import classroom_results, csv_report, gradescope_results, junit
+from .reports import classroom_results, csv_report, gradebook, gradescope_results, junit
 from .steps import STEPS, resolve
 
 GRADE_EXAMPLES = """examples:
@@ -28,6 +28,7 @@ GRADE_EXAMPLES = """examples:
   python -m grader grade class/ --json results.json --resume    after an interruption
   python -m grader grade alice.zip --steps 3 4         two steps of one submission
   python -m grader grade class/ --csv grades.csv --junit junit.xml
+  python -m grader grade canvas-download/ --csv import.csv --roster gradebook-export.csv
   python -m grader grade submission/ --gradescope results.json --sandbox require
   python -m grader grade class/ --json results.json --executor dask --scheduler tcp://10.0.0.5:8786
 
@@ -51,7 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     grade.add_argument(
-        "paths", nargs="+", type=Path, help="submission directories, .zip files, or folders of them"
+        "paths",
+        nargs="+",
+        type=Path,
+        help="submissions (folders, .zip files, cloned repositories) or class folders of them "
+        "(also Canvas and Moodle downloads)",
     )
     grade.add_argument(
         "--json",
@@ -111,7 +116,26 @@ def _parser() -> argparse.ArgumentParser:
         help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)",
     )
     grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
-    grade.add_argument("--csv", type=Path, metavar="PATH", help="one row per submission")
+    grade.add_argument(
+        "--csv",
+        type=Path,
+        metavar="PATH",
+        help="one row per submission; with --roster: the roster with each total, to import",
+    )
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        metavar="ROSTER.csv",
+        help="with --csv: the class list as Canvas (Grades > Export) or Moodle (grading "
+        "worksheet, gradebook export) exports it; --csv then writes what their import reads",
+    )
+    grade.add_argument(
+        "--grade-column",
+        default=gradebook.DEFAULT_COLUMN,
+        metavar="NAME",
+        help="with --roster: the assignment column (Canvas: an exported 'Name (id)' header "
+        f"updates that assignment, a new name creates one; default {gradebook.DEFAULT_COLUMN!r})",
+    )
     grade.add_argument(
         "--timeout-cap",
         type=float,
@@ -198,6 +222,14 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error("--executor dask needs Dask: pip install -e '.[dask]'")
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
+    roster = None
+    if args.roster:
+        if not args.csv:
+            return _usage_error("--roster needs --csv PATH (the gradebook file to write)")
+        try:
+            roster = gradebook.read_roster(args.roster)
+        except ValueError as exc:
+            return _usage_error(str(exc))
     cannot = batch.unwritable(
         [p for p in (args.json, args.junit, args.csv) if p],
         [p for p in (args.gradescope, args.classroom) if p],
@@ -226,7 +258,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     with batch.scratch_dir() as scratch:
-        submissions = batch.discover(args.paths, Path(scratch))
+        try:
+            submissions = batch.discover(args.paths, Path(scratch))
+        except batch.NoSubmission as exc:
+            return _usage_error(str(exc))
         previous = batch.load_previous(args.json) if args.resume else []
         entries = batch.grade_all(
             submissions,
@@ -244,19 +279,30 @@ def cmd_grade(args: argparse.Namespace) -> int:
     results.validate(document)
     if args.json:
         batch.write_atomically(args.json, json.dumps(document, indent=2))
-    write_reports(args, document)
+    write_reports(args, document, roster)
     print(results.table(document))
+    found = results.notes(document)
+    if found and not args.quiet:
+        print("\nnotes on the files found:\n" + "\n".join(f"  {line}" for line in found))
+    if roster is not None and not args.quiet:
+        lines = gradebook.summary(roster, document)
+        print(f"\nroster {args.roster}:\n" + "\n".join(f"  {line}" for line in lines))
     lost = results.reasons(document)
     if lost and not args.quiet:
         print("\nwhere points were lost:\n" + "\n".join(f"  {line}" for line in lost))
     return 0 if all(e["score"] == e["max_score"] for e in entries) else 1
 
 
-def write_reports(args: argparse.Namespace, document: dict[str, Any]) -> None:
+def write_reports(
+    args: argparse.Namespace, document: dict[str, Any], roster: gradebook.Roster | None = None
+) -> None:
     """The report files asked for, all made from the results document."""
     if args.junit:
         batch.write_atomically(args.junit, junit.report(document))
-    if args.csv:
+    if args.csv and roster is not None:
+        text = gradebook.report(roster, document, args.grade_column)
+        batch.write_atomically(args.csv, text)
+    elif args.csv:
         batch.write_atomically(args.csv, csv_report.report(document))
     for path, make in (
         (args.gradescope, gradescope_results.report),

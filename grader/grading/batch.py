@@ -1,112 +1,37 @@
-"""Batch grading: find the submissions in the paths given, grade them in parallel, keep going.
+"""Batch grading: grade the submissions found (:mod:`.discovery`) in parallel, keep going.
 
-A path is a submission directory (it holds step files), a ``.zip`` of one (its
-step files are found at any depth; nothing else is extracted), or a folder of
-those (one subfolder or zip each). Results are written after every finished
-submission, so ``--resume`` continues an interrupted batch without regrading.
+Results are written after every finished submission, so ``--resume`` continues
+an interrupted batch without regrading.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 import threading
-import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..steps import MAX_STEP_FILE, STEPS
 from . import results, runner
+from .discovery import NoSubmission, Submission, discover, extract_zip
 from .progress import Progress
 
-_STEP_FILE = re.compile(r"^(step\d\d_\w+)\.py$")
-
-
-@dataclass(frozen=True)
-class Submission:
-    name: str
-    path: Path  # a directory of step files (a zip's are extracted to a scratch folder)
-    origin: str  # the directory or zip it came from, absolute: its "path" in the results
-    problem: str | None = None  # why it cannot be graded at all (an unreadable zip)
-
-
-def _is_submission_dir(path: Path) -> bool:
-    return any(_STEP_FILE.match(p.name) for p in path.iterdir() if p.is_file())
-
-
-def extract_zip(archive: Path, into: Path) -> Path:
-    """Extract only the step files of a zip (the shallowest of each name) into ``into``."""
-    into.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(archive) as zf:
-        best: dict[str, zipfile.ZipInfo] = {}
-        for info in zf.infolist():
-            name = info.filename.replace("\\", "/").rstrip("/").split("/")[-1]
-            if info.is_dir() or name not in {f"{s}.py" for s in STEPS}:
-                continue
-            if info.file_size > MAX_STEP_FILE or "__MACOSX" in info.filename:
-                continue
-            depth = info.filename.count("/")
-            if name not in best or depth < best[name].filename.count("/"):
-                best[name] = info
-        for name, info in best.items():
-            with zf.open(info) as member:  # at most the cap, whatever the header claims
-                (into / name).write_bytes(member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE])
-    return into
-
-
-def discover(paths: list[Path], scratch: Path) -> list[Submission]:
-    """The submissions in ``paths``, in order, with unique names."""
-    found: list[Submission] = []
-
-    def add(path: Path) -> None:
-        path = path.resolve()
-        if path.suffix == ".zip" and path.is_file():
-            name = results.printable(path.stem)
-            target = scratch / f"{len(found):05d}-{path.stem}"
-            try:
-                found.append(Submission(name, extract_zip(path, target), str(path)))
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-                target.mkdir(parents=True, exist_ok=True)
-                problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
-                found.append(Submission(name, target, str(path), problem))
-        elif path.is_dir():
-            found.append(Submission(results.printable(path.name), path, str(path)))
-
-    for path in paths:
-        if path.is_dir() and not _is_submission_dir(path):
-            links = sorted(p.name for p in path.iterdir() if p.is_symlink())
-            if links:  # a link in a class folder could point at any folder the grader reads
-                print(
-                    f"warning: {path}: symbolic links are not graded: {', '.join(links)}",
-                    file=sys.stderr,
-                )
-            children = sorted(
-                p
-                for p in path.iterdir()
-                if not p.is_symlink() and (p.is_dir() or p.suffix == ".zip")
-            )
-            if children:
-                for child in children:
-                    add(child)
-                continue
-        add(path)
-    seen: dict[str, int] = {}
-    unique = []
-    for sub in found:
-        count = seen.get(sub.name, 0)
-        seen[sub.name] = count + 1
-        unique.append(
-            sub
-            if not count
-            else Submission(f"{sub.name}~{count + 1}", sub.path, sub.origin, sub.problem)
-        )
-    return unique
+__all__ = [  # discovery's names stay importable from here
+    "NoSubmission",
+    "Progress",
+    "Submission",
+    "discover",
+    "extract_zip",
+    "grade_all",
+    "load_previous",
+    "scratch_dir",
+    "unwritable",
+    "write_atomically",
+]
 
 
 def unwritable(files: Sequence[Path], folders_or_files: Sequence[Path] = ()) -> list[str]:
@@ -155,7 +80,7 @@ def grade_all(
 
     Submissions are known by their origin (the directory or zip given), so a resumed
     batch skips zips graded before as well as directories. ``executor``: ``local``
-    (``jobs`` grading children on this machine) or ``dask`` (a Dask cluster: the one at
+    (``jobs`` grading processes on this machine) or ``dask`` (a Dask cluster: the one at
     ``scheduler``, else a LocalCluster of ``jobs`` workers; see :mod:`.dask_executor`).
     """
     done = {e["path"]: e for e in previous}
@@ -172,6 +97,10 @@ def grade_all(
             reason = sub.problem or problem or "not graded"
             entry = results.submission_entry(sub.name, sub.origin, inventory, {}, steps, reason)
         entry["path"] = sub.origin
+        if sub.notes:  # what discovery chose or skipped, for the instructor
+            entry["notes"] = list(sub.notes)
+        if sub.student_id:
+            entry["student_id"] = sub.student_id
         with lock:
             done[sub.origin] = entry
             if out is not None:

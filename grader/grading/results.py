@@ -69,6 +69,9 @@ def validate(document: dict) -> None:
             ("steps", dict),
         ):
             need(isinstance(sub.get(key), kind), f"submission {key} must be {kind.__name__}")
+        notes = sub.get("notes", [])
+        need(isinstance(notes, list) and all(isinstance(n, str) for n in notes), "bad notes")
+        need(isinstance(sub.get("student_id", ""), str), "student_id must be a string")
         for step, entry in sub["steps"].items():
             need(step in STEPS, f"unknown step {step!r}")
             need(isinstance(entry.get("tests"), list), f"{step}: tests must be a list")
@@ -146,6 +149,20 @@ def reasons(document: dict, width: int = 160, most: int = 40) -> list[str]:
     if len(lines) > most:
         hidden = len(lines) - most + 1
         lines = [*lines[: most - 1], f"... and {hidden} more lines: every message is in --json"]
+    return lines
+
+
+def notes(document: dict, width: int = 160, most: int = 40) -> list[str]:
+    """What discovery chose or skipped (a renamed copy graded, competing copies), one
+    line per note, cut to ``width``; at most ``most`` lines."""
+    lines = [
+        _short(f"{sub['name']}: {note}", width)
+        for sub in document["submissions"]
+        for note in sub.get("notes", [])
+    ]
+    if len(lines) > most:
+        hidden = len(lines) - most + 1
+        lines = [*lines[: most - 1], f"... and {hidden} more notes: every note is in --json"]
     return lines
 
 

@@ -3,6 +3,7 @@
 - :mod:`.gradescope_results`: Gradescope autograder ``results.json``, one submission;
 - :mod:`.junit`: JUnit XML of every submission (CI test-report viewers);
 - :mod:`.csv_report`: one CSV row per submission, a column per step;
+- :mod:`.gradebook`: a Canvas or Moodle roster with each total, for their gradebook import;
 - :mod:`.classroom_results`: GitHub Classroom autograding / Exercism v3 JSON, one submission;
 - :mod:`.common`: what they share (the message limit, score text, steps in order).
 

@@ -21,12 +21,16 @@ from .protocol import SubmissionError
 
 
 def read_step_file(path: Path, step: str) -> bytes | str:
-    """The bytes of ``path/<step>.py``, or why it cannot be graded.
+    """The bytes of ``path/<step>.py``, or why it cannot be graded (see :func:`read_file`)."""
+    return read_file(path, f"{step}.py")
+
+
+def read_file(path: Path, name: str) -> bytes | str:
+    """The bytes of the file ``path/name``, or why it cannot be graded.
 
     Only a regular file is read, opened without following a symbolic link (a link
     could point at any file the grader can read) and no larger than MAX_STEP_FILE.
     """
-    name = f"{step}.py"
     try:
         folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:

@@ -104,7 +104,7 @@ def test_table_lists_steps_and_totals(mixed_run):
 
 
 def test_every_step_appears_when_grading_everything(tmp_path):
-    empty = submission_with(tmp_path, "empty", {"notes.txt": "nothing here"})
+    empty = submission_with(tmp_path, "empty", {f"{STEP03}.py": "broken(", "notes.txt": "x"})
     out = tmp_path / "r.json"
     proc = grade(empty, "--json", out)
     document = json.loads(out.read_text())
