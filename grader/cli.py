@@ -28,6 +28,7 @@ GRADE_EXAMPLES = """examples:
   python -m grader grade class/ --json results.json --resume    after an interruption
   python -m grader grade alice.zip --steps 3 4         two steps of one submission
   python -m grader grade class/ --csv grades.csv --junit junit.xml
+  python -m grader grade class/ --html report/ --hide-hidden    a feedback page per student
   python -m grader grade submission/ --gradescope results.json --sandbox require
   python -m grader grade class/ --json results.json --executor dask --scheduler tcp://10.0.0.5:8786
 
@@ -109,6 +110,19 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)",
+    )
+    grade.add_argument(
+        "--html",
+        type=Path,
+        metavar="DIR",
+        help="an HTML report: DIR/index.html for the class and a self-contained page per "
+        "submission with its scores, messages and its own results as pictures",
+    )
+    grade.add_argument(
+        "--hide-hidden",
+        action="store_true",
+        help="with --html: the student pages show step scores and pass/fail names only, "
+        "no hidden test's message",
     )
     grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
     grade.add_argument("--csv", type=Path, metavar="PATH", help="one row per submission")
@@ -196,11 +210,13 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error("--scheduler is for --executor dask")
     if args.executor == "dask" and importlib.util.find_spec("distributed") is None:
         return _usage_error("--executor dask needs Dask: pip install -e '.[dask]'")
+    if args.hide_hidden and not args.html:
+        return _usage_error("--hide-hidden is for --html DIR")
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
     cannot = batch.unwritable(
         [p for p in (args.json, args.junit, args.csv) if p],
-        [p for p in (args.gradescope, args.classroom) if p],
+        [p for p in (args.gradescope, args.classroom, args.html) if p],
     )
     if cannot:
         return _usage_error(f"cannot write the output: {', '.join(cannot)}")
@@ -239,6 +255,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             timeout_cap=args.timeout_cap,
             executor=args.executor,
             scheduler=args.scheduler,
+            artifacts=args.html is not None,
         )
     document = runner.document(entries)
     results.validate(document)
@@ -258,6 +275,10 @@ def write_reports(args: argparse.Namespace, document: dict[str, Any]) -> None:
         batch.write_atomically(args.junit, junit.report(document))
     if args.csv:
         batch.write_atomically(args.csv, csv_report.report(document))
+    if args.html:
+        from .reports import html_report  # matplotlib: only when asked for
+
+        html_report.write(document, args.html, args.hide_hidden)
     for path, make in (
         (args.gradescope, gradescope_results.report),
         (args.classroom, classroom_results.report),

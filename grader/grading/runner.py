@@ -145,6 +145,7 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
     submission that exits) has no outcome, and scores as one the run never finished.
     """
     outcomes: dict[str, dict] = {}
+    artifacts: dict[str, list] = {}  # kept by the call phase, whichever phase decides
     if not path.is_file():
         return outcomes
     for line in path.read_text().splitlines():
@@ -152,12 +153,17 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
+        if record.get("artifacts"):
+            artifacts[record["nodeid"]] = record["artifacts"]
         previous = outcomes.get(record["nodeid"])
         if previous is not None and previous["status"] != "passed":
             continue  # the first phase that did not pass decides
         if record["status"] == "passed" and record.get("when") == "setup":
             continue
         outcomes[record["nodeid"]] = {"status": record["status"], "message": record["message"]}
+        kept = artifacts.get(record["nodeid"])
+        if kept:
+            outcomes[record["nodeid"]]["artifacts"] = kept
     return outcomes
 
 
@@ -177,12 +183,14 @@ def grade_one(
     sandbox: str = "off",
     name: str | None = None,
     timeout_cap: float | None = None,
+    artifacts: bool = False,
 ) -> dict:
     """Grade one submission directory in a child process; returns its results entry.
 
     ``sandbox`` is the isolation of the submission's code inside that child:
     ``off`` (imported by the child), ``bwrap`` or ``process`` (a worker; see
-    grader/submission/sandboxed.py).
+    grader/submission/sandboxed.py). ``artifacts``: keep what the hidden tests keep with
+    ``keep_artifact`` in the entry's tests (for ``--html``).
     """
     path = Path(path).resolve()
     if _stopping.is_set():
@@ -199,6 +207,7 @@ def grade_one(
             f"--sandbox={sandbox}",
             f"--grader-results={results}",
             f"--grader-threads={threads}",
+            *(["--grader-artifacts"] if artifacts else []),
         ]
         reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(steps)], threads, timeout_s)
         if _stopping.is_set():
@@ -212,6 +221,7 @@ def grade_many(
     inventory: list[dict],
     sandbox: str = "off",
     timeout_cap: float | None = None,
+    artifacts: bool = False,
 ) -> list[dict]:
     """Grade several submissions, ``(directory, steps)`` each, in ONE child process; returns
     their results entries, in order.
@@ -250,6 +260,7 @@ def grade_many(
             f"--grader-batch={Path(tmp) / 'batch.json'}",
             f"--sandbox={sandbox}",
             "--grader-threads=1",
+            *(["--grader-artifacts"] if artifacts else []),
         ]
         timeout_s = STARTUP_ALLOWANCE_S + sum(deadlines)
         reason = _run_child(Path(tmp), [*options, *cap, *_marker_expr(sorted(every))], 1, timeout_s)
