@@ -179,7 +179,11 @@ def _redrawn(data: dict[str, Any]) -> Any:
     axes = data["axes"] or [{}]
     ncols = min(3, len(axes))
     nrows = -(-len(axes) // ncols)
-    fig = _figure(3.2 * ncols, 3.0 * nrows)
+    wide = 1.0  # one wide image (plot_grid's canvas) gets a wide figure
+    if len(axes) == 1 and axes[0].get("images"):
+        rows = axes[0]["images"][0]["pixels"]
+        wide = min(3.0, max(1.0, len(rows[0]) / len(rows)))
+    fig = _figure(3.2 * ncols * wide, 3.0 * nrows)
     if data["suptitle"]:
         fig.suptitle(data["suptitle"], parse_math=False)
     for i, spec in enumerate(axes):
