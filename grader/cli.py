@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, Protocol
@@ -103,7 +104,15 @@ def _parser() -> argparse.ArgumentParser:
         "--gradescope",
         type=Path,
         metavar="PATH",
-        help="Gradescope results.json (one submission; with several, a folder)",
+        help="Gradescope results.json (one submission; with several, a folder); each step "
+        "carries the student's pictures",
+    )
+    grade.add_argument(
+        "--gradescope-visibility",
+        choices=gradescope_results.VISIBILITIES,
+        default="after_published",
+        help="when students see each hidden test's result on Gradescope (default "
+        "after_published; the step totals are always visible)",
     )
     grade.add_argument(
         "--classroom",
@@ -255,7 +264,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             timeout_cap=args.timeout_cap,
             executor=args.executor,
             scheduler=args.scheduler,
-            artifacts=args.html is not None,
+            artifacts=bool(args.html or args.gradescope),
         )
     document = runner.document(entries)
     results.validate(document)
@@ -280,7 +289,10 @@ def write_reports(args: argparse.Namespace, document: dict[str, Any]) -> None:
 
         html_report.write(document, args.html, args.hide_hidden)
     for path, make in (
-        (args.gradescope, gradescope_results.report),
+        (
+            args.gradescope,
+            partial(gradescope_results.report, visibility=args.gradescope_visibility),
+        ),
         (args.classroom, classroom_results.report),
     ):
         if not path:

@@ -229,6 +229,20 @@ def picture(artifact: Any) -> str:
         return f"<p>{_e(name)}: could not be drawn ({_e(type(exc).__name__)})</p>"
 
 
+def pictures_html(kept: list[Any], budget: int) -> tuple[str, int]:
+    """The artifacts ``kept`` as HTML, at most ``budget`` characters of it (a picture
+    beyond is left out, saying so); the HTML and the budget left."""
+    parts = []
+    for artifact in kept:
+        drawn = picture(artifact)
+        if len(drawn) > budget:
+            name = artifact.get("name", "") if isinstance(artifact, dict) else ""
+            drawn = f"<p>{_e(name)}: left out (the page is full)</p>"
+        budget -= len(drawn)
+        parts.append(drawn)
+    return "".join(parts), budget
+
+
 # --- the pages ------------------------------------------------------------------------
 
 
@@ -265,14 +279,10 @@ def student_page(sub: dict[str, Any], hide_hidden: bool = False) -> str:
                     line += f"<pre>{_e(test['message'])}</pre>"
             parts.append(line + "</li>")
         parts.append("</ul>")
-        for test in entry["tests"]:
-            for artifact in test.get("artifacts", []):
-                drawn = picture(artifact)
-                if len(drawn) > budget:
-                    drawn = f"<p>{_e(artifact.get('name', ''))}: left out (the page is full)</p>"
-                budget -= len(drawn)
-                parts.append(drawn)
-        parts.append("</section>")
+        shown, budget = pictures_html(
+            [a for t in entry["tests"] for a in t.get("artifacts", [])], budget
+        )
+        parts.append(shown + "</section>")
     return _page(f"Feedback: {sub['name']}", "\n".join(parts))
 
 

@@ -20,10 +20,11 @@ import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from grader import cli  # noqa: E402
 from grader.authoring.figures import figure_data  # noqa: E402
 from grader.authoring.kit_mnist import mnist  # noqa: E402
 from grader.grading import artifacts, results  # noqa: E402
-from grader.reports import html_report  # noqa: E402
+from grader.reports import gradescope_results, html_report  # noqa: E402
 
 HOSTILE = '<script>alert(1)</script> $\\frac{a}{$ "quoted" &amp;'
 
@@ -196,3 +197,28 @@ def _figure_with_title(title):
     ax.plot([0, 1, 2], [1, 0, 1])
     ax.set_title(title)
     return fig
+
+
+def test_gradescope_carries_the_pictures_in_the_step_summary_and_sets_visibility():
+    doc = document(artifacts.convert("loss", "curve", [2.0, 1.0, 0.5]))
+    out = gradescope_results.report(doc, visibility="after_due_date")
+    summary, *tests = out["tests"]
+    assert summary["output_format"] == "html" and summary["visibility"] == "visible"
+    assert summary["output"].startswith("<p>1/3 points; 1 of 2 hidden tests passed</p>")
+    assert len(images_of(summary["output"])) == 1
+    assert {t["visibility"] for t in tests} == {"after_due_date"}
+    assert "output_format" not in tests[0]  # messages stay text
+    plain = gradescope_results.report(document([]))
+    assert "output_format" not in plain["tests"][0]
+    assert {t["visibility"] for t in plain["tests"][1:]} == {"after_published"}
+
+
+def test_gradescope_pictures_are_capped(monkeypatch):
+    doc = document(artifacts.convert("loss", "curve", [2.0, 1.0]) * 3)
+    monkeypatch.setattr(gradescope_results, "PICTURES_LIMIT", 30_000)
+    output = gradescope_results.report(doc)["tests"][0]["output"]
+    assert 1 <= len(images_of(output)) < 3 and "left out (the page is full)" in output
+
+
+def test_hide_hidden_needs_html():
+    assert cli.main(["grade", "solutions", "--hide-hidden"]) == 2
