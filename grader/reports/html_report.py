@@ -107,10 +107,13 @@ def _embedded(fig: Any, caption: str, more: str = "") -> str:
 
 
 def _curve(data: dict[str, list[float]]) -> Any:
+    from matplotlib.ticker import MaxNLocator
+
     fig = _figure(5, 3)
     ax = fig.add_subplot()
     for label, values in data.items():
         ax.plot(range(len(values)), values, marker="." if len(values) < 40 else None, label=label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs, steps: whole numbers
     if any(data):
         ax.legend()
     return fig
@@ -132,13 +135,15 @@ def _canvas(pixels: list[list[int]], ncols: int) -> Any:
 def _images(data: dict[str, Any]) -> Any:
     ncols = min(data["ncols"], len(data["pixels"]))
     canvas, rows = _canvas(data["pixels"], ncols)
-    fig = _figure(max(2.0, 0.9 * ncols), 0.9 * rows + (0.3 * rows if any(data["captions"]) else 0))
+    fig = _figure(max(2.0, 0.9 * ncols), 0.9 * rows)
     ax = fig.add_subplot()
     ax.imshow(canvas, cmap="gray", vmin=0, vmax=255)
     for i, caption in enumerate(data["captions"]):
         if caption:
-            x, y = (i % ncols) * 28 + 14, (i // ncols) * 28
-            ax.text(x, y, caption, ha="center", va="bottom", fontsize=7, parse_math=False)
+            x, y = (i % ncols) * 28 + 14, (i // ncols) * 28 + 1  # on the digit, at its top
+            ax.text(
+                x, y, caption, ha="center", va="top", fontsize=7, color="yellow", parse_math=False
+            )
     ax.set_xticks([])
     ax.set_yticks([])
     for i in range(1, ncols):
