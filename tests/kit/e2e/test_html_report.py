@@ -53,7 +53,21 @@ def report(tmp_path_factory):
         },
     )
     out = tmp / "report"
-    proc = grade(SOLUTIONS, broken, "--steps", "1", "11", "--html", out, "--json", tmp / "r.json")
+    proc = grade(
+        SOLUTIONS,
+        broken,
+        "--steps",
+        "1",
+        "11",
+        "--html",
+        out,
+        "--json",
+        tmp / "r.json",
+        "--gradescope",
+        tmp / "gradescope",
+        "--gradescope-visibility",
+        "hidden",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     return out, json.loads((tmp / "r.json").read_text())
 
@@ -90,6 +104,18 @@ def test_the_pages_hold_the_students_own_results(report):
         a for t in document["submissions"][1]["steps"][S01]["tests"] for a in t.get("artifacts", [])
     ]
     assert {a["kind"] for a in kept} == {"figure"}
+
+
+def test_gradescope_results_carry_the_same_pictures(report):
+    out, _ = report
+    results_json = json.loads((out.parent / "gradescope" / "solutions.json").read_text())
+    summaries = {t["name"]: t for t in results_json["tests"] if "(step total)" in t["name"]}
+    step01 = summaries[f"{S01} (step total)"]
+    assert step01["output_format"] == "html" and step01["visibility"] == "visible"
+    assert len(embedded_pngs(step01["output"])) == 4
+    assert all(png.startswith(PNG) for png in embedded_pngs(step01["output"]))
+    details = [t for t in results_json["tests"] if "(step total)" not in t["name"]]
+    assert {t["visibility"] for t in details} == {"hidden"}
 
 
 def chromium(*args: str, timeout: float = 90) -> subprocess.CompletedProcess:
