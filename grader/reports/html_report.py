@@ -28,7 +28,7 @@ STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, .name { text-align: left; }
 .passed { color: #176317; } .failed, .error, .timeout { color: #a31515; }
 .full { background: #e7f6e7; } .part { background: #fff6d6; } .none { background: #fbe3e3; }
 figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; }
@@ -306,6 +306,7 @@ def costly_tests(document: dict[str, Any], most: int = 15) -> list[tuple[str, st
 
 def _class_plots(document: dict[str, Any], steps: list[str]) -> list[str]:
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     subs = document["submissions"]
     plots = []
@@ -332,6 +333,7 @@ def _class_plots(document: dict[str, Any], steps: list[str]) -> list[str]:
     ax.hist([s["score"] for s in subs], bins=min(20, max(5, len(subs))), color="#4a7bb7")
     ax.set_xlabel("total points")
     ax.set_ylabel("submissions")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     plots.append(_embedded(fig, "distribution of totals"))
     costly = costly_tests(document, 10)
     if costly:
@@ -366,7 +368,8 @@ def class_page(document: dict[str, Any], names: list[str]) -> str:
             f"<td>{score_text(sub['score'])}/{score_text(sub['max_score'])}</td></tr>"
         )
     costly = "".join(
-        f"<tr><td>{_e(step)}</td><td>{_e(test)}</td><td>{score_text(lost)}</td><td>{n}</td></tr>"
+        f'<tr><td>{_e(step)}</td><td class="name">{_e(test)}</td>'
+        f"<td>{score_text(lost)}</td><td>{n}</td></tr>"
         for step, test, lost, n in costly_tests(document)
     )
     parts = [
