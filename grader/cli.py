@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, Protocol
@@ -29,6 +30,7 @@ GRADE_EXAMPLES = """examples:
   python -m grader grade alice.zip --steps 3 4         two steps of one submission
   python -m grader grade class/ --csv grades.csv --junit junit.xml
   python -m grader grade canvas-download/ --csv import.csv --roster gradebook-export.csv
+  python -m grader grade class/ --html report/ --hide-hidden    a feedback page per student
   python -m grader grade submission/ --gradescope results.json --sandbox require
   python -m grader grade class/ --json results.json --executor dask --scheduler tcp://10.0.0.5:8786
 
@@ -107,13 +109,34 @@ def _parser() -> argparse.ArgumentParser:
         "--gradescope",
         type=Path,
         metavar="PATH",
-        help="Gradescope results.json (one submission; with several, a folder)",
+        help="Gradescope results.json (one submission; with several, a folder); each step "
+        "carries the student's pictures",
+    )
+    grade.add_argument(
+        "--gradescope-visibility",
+        choices=gradescope_results.VISIBILITIES,
+        default="after_published",
+        help="when students see each hidden test's result on Gradescope (default "
+        "after_published; the step totals are always visible)",
     )
     grade.add_argument(
         "--classroom",
         type=Path,
         metavar="PATH",
         help="GitHub Classroom / Exercism v3 JSON (one submission; several: a folder)",
+    )
+    grade.add_argument(
+        "--html",
+        type=Path,
+        metavar="DIR",
+        help="an HTML report: DIR/index.html for the class and a self-contained page per "
+        "submission with its scores, messages and its own results as pictures",
+    )
+    grade.add_argument(
+        "--hide-hidden",
+        action="store_true",
+        help="with --html: the student pages show step scores and pass/fail names only, "
+        "no hidden test's message",
     )
     grade.add_argument("--junit", type=Path, metavar="PATH", help="JUnit XML of every test")
     grade.add_argument(
@@ -220,6 +243,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
         return _usage_error("--scheduler is for --executor dask")
     if args.executor == "dask" and importlib.util.find_spec("distributed") is None:
         return _usage_error("--executor dask needs Dask: pip install -e '.[dask]'")
+    if args.hide_hidden and not args.html:
+        return _usage_error("--hide-hidden is for --html DIR")
     if args.resume and not args.json:
         return _usage_error("--resume needs --json OUT (the results to continue)")
     roster = None
@@ -232,7 +257,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             return _usage_error(str(exc))
     cannot = batch.unwritable(
         [p for p in (args.json, args.junit, args.csv) if p],
-        [p for p in (args.gradescope, args.classroom) if p],
+        [p for p in (args.gradescope, args.classroom, args.html) if p],
     )
     if cannot:
         return _usage_error(f"cannot write the output: {', '.join(cannot)}")
@@ -274,6 +299,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             timeout_cap=args.timeout_cap,
             executor=args.executor,
             scheduler=args.scheduler,
+            artifacts=bool(args.html or args.gradescope),
         )
     document = runner.document(entries)
     results.validate(document)
@@ -304,8 +330,15 @@ def write_reports(
         batch.write_atomically(args.csv, text)
     elif args.csv:
         batch.write_atomically(args.csv, csv_report.report(document))
+    if args.html:
+        from .reports import html_report  # matplotlib: only when asked for
+
+        html_report.write(document, args.html, args.hide_hidden)
     for path, make in (
-        (args.gradescope, gradescope_results.report),
+        (
+            args.gradescope,
+            partial(gradescope_results.report, visibility=args.gradescope_visibility),
+        ),
         (args.classroom, classroom_results.report),
     ):
         if not path:

@@ -75,6 +75,7 @@ def grade_all(
     timeout_cap: float | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    artifacts: bool = False,
 ) -> list[dict]:
     """Grade every submission not already in ``previous``; write ``out`` after each one.
 
@@ -116,6 +117,7 @@ def grade_all(
         "threads": threads,
         "sandbox": sandbox,
         "timeout_cap": timeout_cap,
+        "artifacts": artifacts,  # what hidden tests keep for --html
     }
     if executor == "dask":
         from .dask_executor import grade_on_cluster

@@ -42,6 +42,7 @@ def grade_files(
     threads: int,
     sandbox: str,
     timeout_cap: float | None,
+    artifacts: bool = False,
 ) -> dict:
     """The Dask task: grade one submission, given as its step files, on this worker."""
     allowed = {f"{s}.py" for s in STEPS}
@@ -52,7 +53,14 @@ def grade_files(
             if file_name in allowed:
                 (folder / file_name).write_bytes(content)
         return runner.grade_one(
-            folder, steps, inventory, threads, sandbox=sandbox, name=name, timeout_cap=timeout_cap
+            folder,
+            steps,
+            inventory,
+            threads,
+            sandbox=sandbox,
+            name=name,
+            timeout_cap=timeout_cap,
+            artifacts=artifacts,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..steps import STEPS
+from .artifacts import check_stored
 
 STATUSES = ("passed", "failed", "error", "timeout")
 
@@ -31,15 +32,16 @@ def submission_entry(
         outcome = outcomes.get(test["nodeid"], {"status": "error", "message": missing_reason})
         earned = test["points"] if outcome["status"] == "passed" else 0.0
         entry = by_step[test["step"]]
-        entry["tests"].append(
-            {
-                "name": test["name"],
-                "score": earned,
-                "max_score": test["points"],
-                "status": outcome["status"],
-                "message": outcome["message"],
-            }
-        )
+        judged = {
+            "name": test["name"],
+            "score": earned,
+            "max_score": test["points"],
+            "status": outcome["status"],
+            "message": outcome["message"],
+        }
+        if outcome.get("artifacts"):
+            judged["artifacts"] = outcome["artifacts"]  # only with --html (optional)
+        entry["tests"].append(judged)
         entry["score"] += earned
         entry["max_score"] += test["points"]
     return {
@@ -78,6 +80,8 @@ def validate(document: dict) -> None:
             for test in entry["tests"]:
                 need(test.get("status") in STATUSES, f"{step}: bad status {test.get('status')!r}")
                 need(isinstance(test.get("message"), str), f"{step}: message must be a string")
+                for artifact in test.get("artifacts", []):
+                    check_stored(artifact)  # ValueError names what is wrong
             need(
                 abs(entry["score"] - sum(t["score"] for t in entry["tests"])) < 1e-9,
                 f"{step}: score is not the sum of its tests",

@@ -84,6 +84,7 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
     submission that exits) has no outcome, and scores as one the run never finished.
     """
     outcomes: dict[str, dict] = {}
+    artifacts: dict[str, list] = {}  # kept by the call phase, whichever phase decides
     if not path.is_file():
         return outcomes
     for line in path.read_text().splitlines():
@@ -91,12 +92,17 @@ def _read_outcomes(path: Path) -> dict[str, dict]:
             record = json.loads(line)
         except json.JSONDecodeError:
             continue  # a line cut short by a crash
+        if record.get("artifacts"):
+            artifacts[record["nodeid"]] = record["artifacts"]
         previous = outcomes.get(record["nodeid"])
         if previous is not None and previous["status"] != "passed":
             continue  # the first phase that did not pass decides
         if record["status"] == "passed" and record.get("when") == "setup":
             continue
         outcomes[record["nodeid"]] = {"status": record["status"], "message": record["message"]}
+        kept = artifacts.get(record["nodeid"])
+        if kept:
+            outcomes[record["nodeid"]]["artifacts"] = kept
     return outcomes
 
 
@@ -118,6 +124,7 @@ def grade_one(
     name: str | None = None,
     timeout_cap: float | None = None,
     progress: StepProgress | None = None,
+    artifacts: bool = False,
 ) -> dict:
     """Grade one submission directory; returns its results entry.
 
@@ -125,6 +132,8 @@ def grade_one(
     grading process's fork: trusted code only), ``bwrap`` or ``process`` (workers;
     see grader/submission/sandboxed.py). ``timeout_s`` replaces the fork's deadline.
     ``progress`` is told the step being graded and how many of its tests finished.
+    ``artifacts``: keep what the hidden tests keep with ``keep_artifact`` in the entry's
+    tests (for ``--html``).
     """
     path = Path(path).resolve()
     deadline = timeout_s if timeout_s is not None else _deadline(inventory, steps, timeout_cap)
@@ -140,6 +149,7 @@ def grade_one(
                 "results": str(results),
                 "scratch": str(scratch),
                 "deadline_s": deadline,
+                "artifacts": artifacts,
             }
             try:
                 grading = server.take(key)
@@ -196,11 +206,19 @@ def grade_many(
     inventory: list[dict],
     sandbox: str = "off",
     timeout_cap: float | None = None,
+    artifacts: bool = False,
 ) -> list[dict]:
     """Grade several submissions, ``(directory, steps)`` each, one after the other in one
     grading process (the kit's own tests); returns their results entries, in order."""
     return [
-        grade_one(path, list(steps), inventory, sandbox=sandbox, timeout_cap=timeout_cap)
+        grade_one(
+            path,
+            list(steps),
+            inventory,
+            sandbox=sandbox,
+            timeout_cap=timeout_cap,
+            artifacts=artifacts,
+        )
         for path, steps in jobs
     ]
 

@@ -10,7 +10,8 @@ Each part below is a plugin module of its own (pytest registers them from
 - :mod:`.collection`: step markers, points and timeouts of hidden tests, the inventory;
 - :mod:`.fixtures`: ``submission``, ``device`` and the seeds;
 - :mod:`.verdicts`: one-line verdicts and the results file;
-- :mod:`.serve`: a long-lived run that grades submission after submission, a fork each.
+- :mod:`.serve`: a long-lived run that grades submission after submission, a fork each;
+- :mod:`.artifacts`: ``keep_artifact``, numbers kept for the HTML report.
 """
 
 pytest_plugins = [
@@ -19,4 +20,5 @@ pytest_plugins = [
     "grader.plugin.fixtures",
     "grader.plugin.verdicts",
     "grader.plugin.serve",
+    "grader.plugin.artifacts",
 ]

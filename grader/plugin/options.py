@@ -64,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="append one JSON line per finished hidden test to FILE (used by the grader)",
     )
     group.addoption(
+        "--grader-artifacts",
+        action="store_true",
+        help="write what hidden tests keep with keep_artifact (losses, predictions, figures) "
+        "into the results file, for the HTML report (used by the grader)",
+    )
+    group.addoption(
         "--grader-serve",
         default=None,
         metavar="FD",

@@ -110,6 +110,7 @@ def _grade_in_fork(session: pytest.Session, job: dict[str, Any], items: list[pyt
     tempfile.tempdir = None
     config = session.config
     config.option.submission = job["submission"]
+    config.option.grader_artifacts = bool(job.get("artifacts"))
     config.pluginmanager.register(ResultsWriter(job["results"]), "grader-job-results")
     warm(open_submission(config))
     for i, item in enumerate(items):

@@ -16,6 +16,7 @@ from pluggy import Result
 
 from ..submission.direct import DirectSubmission
 from ..submission.protocol import SandboxUnavailable, SubmissionError, describe_exception
+from .artifacts import kept
 from .collection import is_hidden
 
 
@@ -76,6 +77,8 @@ def pytest_runtest_makereport(
         report.grader = _judgement(item, call.when, call.excinfo.value)
         if isinstance(call.excinfo.value, (SubmissionError, NotImplementedError)):
             report.longrepr = report.grader[1]  # one line, not a wall of traceback
+    if call.when == "call" and kept(item):
+        report.artifacts = kept(item)  # written with the verdict (ResultsWriter)
 
 
 class ResultsWriter:
@@ -96,5 +99,8 @@ class ResultsWriter:
             "message": message[:2000],
             "duration": round(report.duration, 3),
         }
+        artifacts = getattr(report, "artifacts", None)
+        if artifacts:
+            record["artifacts"] = artifacts
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")

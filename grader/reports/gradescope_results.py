@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from .common import (
@@ -13,9 +14,15 @@ from .common import (
     truncate,
 )
 
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+PICTURES_LIMIT = 2_000_000  # characters of embedded pictures in one results.json
+
 
 def report(
-    document: dict[str, Any], submission_index: int = 0, hidden_details: bool = False
+    document: dict[str, Any],
+    submission_index: int = 0,
+    hidden_details: bool = False,
+    visibility: str | None = None,
 ) -> dict[str, Any]:
     """Gradescope's ``results.json`` for one submission of ``document``.
 
@@ -34,12 +41,18 @@ def report(
       ``"3.2"``, ... and, unless ``hidden_details`` is true, ``visibility:
       "after_published"``: students see them once the instructor publishes grades.
 
-    ``hidden_details=True`` makes the per-test entries visible at once. Gradescope
-    hides a student's total while any test is held back, so by default students see
-    the step summaries (with their points) until grades are published.
+    ``hidden_details=True`` makes the per-test entries visible at once; ``visibility``
+    (one of :data:`VISIBILITIES`) sets theirs outright. Gradescope hides a student's
+    total while any test is held back, so by default students see the step summaries
+    (with their points) until grades are published.
+
+    A step whose tests kept artifacts (``grade --html`` or ``--gradescope``) carries the
+    student's pictures in its summary: ``output_format: "html"``, PNGs as data URIs, at
+    most :data:`PICTURES_LIMIT` characters of them per results.json.
     """
     sub = submission_of(document, submission_index)
-    detail_visibility = "visible" if hidden_details else "after_published"
+    detail_visibility = visibility or ("visible" if hidden_details else "after_published")
+    budget = PICTURES_LIMIT
     tests: list[dict[str, Any]] = []
     passed_count = 0
     total_count = 0
@@ -65,6 +78,13 @@ def report(
         }
         if number is not None:
             step_entry["number"] = str(number)
+        kept = [a for t in step_tests for a in t.get("artifacts", [])]
+        if kept:
+            from .html_report import pictures_html  # matplotlib: only for pictures
+
+            shown, budget = pictures_html(kept, budget)
+            step_entry["output"] = f"<p>{html.escape(summary)}</p>{shown}"
+            step_entry["output_format"] = "html"
         tests.append(step_entry)
         for i, test in enumerate(step_tests, start=1):
             message = test["message"]

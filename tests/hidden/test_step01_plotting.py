@@ -103,7 +103,7 @@ def test_plot_title_shows_the_label(submission, digits):
 
 
 @pytest.mark.points(3)
-def test_plot_title_shows_the_prediction(submission, digits):
+def test_plot_title_shows_the_prediction(submission, digits, keep_artifact):
     X, y = digits
     i = int((y == 3).nonzero()[0])
     for pred in (8, torch.tensor(6)):
@@ -111,6 +111,7 @@ def test_plot_title_shows_the_prediction(submission, digits):
         fig = figure(
             submission.step01_plotting.plot(X[i], y[i], pred=pred), f"plot(X, y, pred={shown})"
         )
+        keep_artifact(f"plot(X, y={int(y[i])}, pred={shown})", "figure", fig)
         counts = digit_counts(" ".join(fig.titles))
         if counts["3"] < 1 or counts[str(shown)] < 1:
             checks.fail(
@@ -138,9 +139,10 @@ def check_bars(fig: FigureData, theta: torch.Tensor, what: str) -> None:
 
 
 @pytest.mark.points(2)
-def test_plot_probs_tensor(submission):
+def test_plot_probs_tensor(submission, keep_artifact):
     theta = torch.softmax(torch.randn(10) * 2, dim=0)
     fig = figure(submission.step01_plotting.plot_probs(theta), "plot_probs(theta)")
+    keep_artifact("plot_probs(theta)", "figure", fig)
     check_bars(fig, theta, "plot_probs(theta) for a tensor theta")
 
 
@@ -187,12 +189,13 @@ def test_plot_grid_canvas_row_major(submission, digits, n, ncols):
 
 
 @pytest.mark.points(2)
-def test_plot_grid_shows_the_labels(submission, digits):
+def test_plot_grid_shows_the_labels(submission, digits, keep_artifact):
     X, y = digits
     fig = figure(
         submission.step01_plotting.plot_grid(X[:12], labels=y[:12], ncols=6),
         "plot_grid(images, labels, ncols=6)",
     )
+    keep_artifact("plot_grid(images, labels, ncols=6)", "figure", fig)
     one_image(fig, "plot_grid")
     shown, wanted = digit_counts(fig.all_text), digit_counts(" ".join(map(str, y[:12].tolist())))
     missing = wanted - shown

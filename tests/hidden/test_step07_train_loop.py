@@ -60,15 +60,24 @@ def check_losses(losses, epochs, what):
     return [float(loss) for loss in losses]
 
 
+def printed_losses(out):
+    """The last number of each printed line with two or more (the loss of a log line)."""
+    return [
+        float(NUMBER.findall(line)[-1])
+        for line in out.splitlines()
+        if len(NUMBER.findall(line)) >= 2
+    ]
+
+
 # --- train ----------------------------------------------------------------------------
 
 
 @pytest.mark.points(4)
 @pytest.mark.training
 @pytest.mark.timeout(45)
-def test_train_defaults_reach_90_percent(submission, device, capsys):
+def test_train_defaults_reach_90_percent(submission, device, capsys, keep_artifact):
     model = submission.step07_train_loop.train(device=device, seed=TRAIN_SEED)
-    capsys.readouterr()
+    keep_artifact("the loss train() printed", "curve", printed_losses(capsys.readouterr().out))
     # What the model learned is judged on the kit's own create_model(200), holding the
     # returned weights: the returned model's forward never sees the test set.
     kit = kit_models.mlp(
@@ -84,6 +93,7 @@ def test_train_defaults_reach_90_percent(submission, device, capsys):
         logits = checks.tensor(
             kit(X), "the trained weights' logits on the test set", shape=(10000, 10)
         )
+    keep_artifact("train()'s model on the test set", "classification", (X, y, logits.argmax(1)))
     acc = (logits.argmax(dim=1) == y).double().mean().item()
     if acc < 0.90:
         checks.fail(
@@ -248,7 +258,7 @@ def test_fit_returns_the_mean_loss_of_each_epoch(submission, device):
 @pytest.mark.points(2)
 @pytest.mark.training
 @pytest.mark.timeout(20)
-def test_fit_losses_go_down(submission, device):
+def test_fit_losses_go_down(submission, device, keep_artifact):
     X, y = mnist.tensors("train")
     X, y = X[:1024], y[:1024]
     model = mlp(784, 32, 10)
@@ -261,6 +271,7 @@ def test_fit_losses_go_down(submission, device):
         3,
         "fit(model, X, y, epochs=3)",
     )
+    keep_artifact("fit(): the mean loss of each epoch", "curve", losses)
     if not (losses[2] < losses[1] < losses[0] < start):
         checks.fail(
             f"fit's mean losses per epoch should go down on 1024 MNIST images (from "

@@ -205,9 +205,11 @@ def test_train_autoencoder_seed_repeats(submission, device):
 @pytest.mark.points(4)
 @pytest.mark.training
 @pytest.mark.timeout(15)
-def test_reconstruction_after_training(submission, device):
+def test_reconstruction_after_training(submission, device, keep_artifact):
     ae = trained_autoencoder(submission, device)
     X, _ = unit_images("test", 1000)
+    with torch.no_grad():
+        keep_artifact("reconstructions (top: test digits)", "reconstructions", (X[:8], ae(X[:8])))
     mse = reconstruction_error(ae, X)
     if not mse < MSE_BAR:
         checks.fail(
@@ -220,13 +222,16 @@ def test_reconstruction_after_training(submission, device):
 @pytest.mark.points(3)
 @pytest.mark.training
 @pytest.mark.timeout(15)
-def test_code_space_neighbours_share_labels(submission, device):
+def test_code_space_neighbours_share_labels(submission, device, keep_artifact):
     ae = trained_autoencoder(submission, device)
     X, y = unit_images("test", 500)
     with torch.no_grad():
         codes = ae.encode(X).double()
     codes = codes + 1e-6  # an all-zero code has no direction; keep the test about labels
     similarities = torch_cosine(codes)
+    keep_artifact(
+        "nearest codes (first: the digit)", "neighbours", (X, similarities[:8].topk(6)[1])
+    )
     agree = []
     for i in range(100):
         found = torch.topk(similarities[i], 6).indices

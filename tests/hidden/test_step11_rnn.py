@@ -412,6 +412,12 @@ def kit_rnn(rnn, act, sizes=(1, 8, 1)):
     return kit_models.rnn(kit_models.state_of(rnn, what), sizes, ACTS[act], what).double()
 
 
+def predicted(kit, features):
+    """The kit's RNN's one-step predictions over the series (teacher forced), shape (T,)."""
+    with torch.no_grad():
+        return kit(torch.as_tensor(features, dtype=torch.float64).reshape(-1, 1, 1))[0][:, 0]
+
+
 def series_error(kit, features, target):
     """Teacher-forced MSE of the kit's RNN over the series, computed on the grader's side."""
     x = torch.as_tensor(features, dtype=torch.float64).reshape(-1, 1, 1)
@@ -423,13 +429,14 @@ def series_error(kit, features, target):
 @pytest.mark.points(3)
 @pytest.mark.training
 @pytest.mark.timeout(20)
-def test_train_rnn_learns(submission):
+def test_train_rnn_learns(submission, keep_artifact):
     features, target = normalized_series(submission)
     rnn = make_rnn(submission, 1, 8, 1, "tanh")
     before = {k: v.detach().clone() for k, v in rnn.state_dict().items()}
     start = series_error(kit_rnn(rnn, "tanh"), features, target)
     epochs = 25
-    losses_of(step(submission).train_rnn(rnn, features, target, epochs=epochs, lr=1e-2), epochs)
+    losses = step(submission).train_rnn(rnn, features, target, epochs=epochs, lr=1e-2)
+    keep_artifact("train_rnn(): the loss of each epoch", "curve", losses_of(losses, epochs))
     after = rnn.state_dict()
     unchanged = [k for k in PARAM_SHAPES if torch.equal(before[k], after[k].detach().to("cpu"))]
     if unchanged:
@@ -440,6 +447,11 @@ def test_train_rnn_learns(submission):
         )
     # Judged on the trained weights (the kit's RNN), not on the losses train_rnn reports.
     end = series_error(kit_rnn(rnn, "tanh"), features, target)
+    keep_artifact(
+        "the trained RNN",
+        "curve",
+        {"series": target, "prediction": predicted(kit_rnn(rnn, "tanh"), features)},
+    )
     if not end < 0.5 * start:
         checks.fail(
             f"train_rnn should lower the loss on a normalized series in {epochs} epochs "
