@@ -282,8 +282,8 @@ def add_arguments(
         "commit per release, so students pull a fix as an ordinary merge.",
         epilog="examples:\n  python -m grader release ../mnist-exercises\n"
         "  python -m grader release ../mnist-exercises --git    as a fresh git repository\n"
-        "  python -m grader release --branch student            the next commit of `student`\n"
-        "  git push git@github.com:my-course/mnist-exercises.git student:main",
+        "  python -m grader release --branch student            the next commit of branch student\n"
+        "  git push git@github.com:my-course/mnist-exercises.git student:main    publish it",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
