@@ -212,10 +212,15 @@ class _Command(Protocol):
 def _extensions() -> dict[str, _Command]:
     """Commands that live in their own modules: each has add_arguments(sub) and run(args)."""
     from .distribute import gradescope as gradescope_bundle
-    from .distribute import release
+    from .distribute import kit_export, release
     from .nbgrader_bridge import cli as nbgrader_cli
 
-    return {"nbgrader": nbgrader_cli, "release": release, "gradescope": gradescope_bundle}
+    return {
+        "nbgrader": nbgrader_cli,
+        "release": release,
+        "kit-export": kit_export,
+        "gradescope": gradescope_bundle,
+    }
 
 
 def _usage_error(message: str) -> int:

@@ -2,6 +2,8 @@
 
 - :mod:`.stubs`: ``exercises/`` generated from ``solutions/``;
 - :mod:`.release`: the student kit (``python -m grader release``);
+- :mod:`.student_branch`: the release as the next commit of a branch (``release --branch``);
+- :mod:`.kit_export`: the grading kit without solutions (``python -m grader kit-export``);
 - :mod:`.notebooks`: its notebook per step, from ``templates/notebooks/``;
 - :mod:`.classroom`: its GitHub Classroom workflow and the step budgets;
 - :mod:`.leak_scan`: the solution lines, and the scan that keeps them out;

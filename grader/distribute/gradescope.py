@@ -15,20 +15,20 @@ the student's files in ``/autograder/submission``; the score goes to
   --gradescope .../results.json --sandbox auto``, and writes a valid
   ``results.json`` (score 0, a short message) whenever grading could not finish;
 - ``README.md``: for the course staff, how to upload and check the zip;
-- ``kit/``: what grading needs and nothing more: ``grader/``, ``tests/hidden/``,
-  the root ``conftest.py``, ``pyproject.toml``, ``README.md`` (the package's
-  readme), ``data_cache/`` and ``exercises/mnist.py`` (the MNIST helpers every
-  submission is graded with; :func:`grader.layout.kit_mnist` finds it there
-  when there is no ``solutions/``). Never ``solutions/``.
+- ``kit/``: the grading kit, exactly as ``python -m grader kit-export`` writes it
+  (:func:`grader.distribute.kit_export.write`: ``grader/``, ``tests/hidden/``,
+  ``data_cache/``, ``exercises/mnist.py``, the packaging; never ``solutions/``).
+  Built from an exported kit, the bundle holds the same files.
 
 ``run_autograder`` reads, for local runs and tests: ``AUTOGRADER_ROOT`` (default
 ``/autograder``), ``KIT_DIR`` (default ``$AUTOGRADER_ROOT/source/kit``),
 ``KIT_PYTHON`` (default ``$AUTOGRADER_ROOT/venv/bin/python``, the one setup.sh
 makes) and ``GRADER_STEPS`` (e.g. ``"03 04"``: grade only these steps).
 
-The bundle is leak-scanned (:func:`grader.distribute.leak_scan.scan`) before it is
-written: no solution line may appear in it except inside the kit's own grading
-code (``grader/``, ``tests/hidden/``), which the bundle exists to carry.
+Where the kit has ``solutions/``, the bundle is leak-scanned
+(:func:`grader.distribute.kit_export.scan`) before it is written: no solution line
+may appear in it except inside the kit's own grading code (``grader/``,
+``tests/hidden/``), which the bundle exists to carry.
 """
 
 from __future__ import annotations
@@ -41,25 +41,14 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from string import Template
 from typing import Any
 
 from ..grading.batch import extract_zip
 from ..layout import KIT_ROOT
 from ..steps import MAX_STEP_FILE, STEPS
-from . import leak_scan, read_template
+from . import classroom, kit_export, read_template
 
-# The kit files grading needs, relative to the kit root (folders are taken whole).
-KIT_PARTS = (
-    "grader",
-    "tests/hidden",
-    "conftest.py",
-    "pyproject.toml",
-    "README.md",
-    "data_cache",
-    "exercises/mnist.py",
-)
-# The kit's own grading code: solution-like reference code there is expected.
-GRADING_CODE = ("grader", "tests/hidden")
 _SKIP_DIRS = {"__pycache__", "__MACOSX", ".git", ".ipynb_checkpoints"}
 _STEP_FILES = {f"{s}.py" for s in STEPS}
 # The bundle's own files, from templates/gradescope/.
@@ -73,46 +62,30 @@ class BundleError(RuntimeError):
 # --------------------------------------------------------------------------- building
 
 
-def _kit_files(kit_root: Path) -> list[Path]:
-    """The kit files (relative paths) that grading needs, without caches."""
-    files = []
-    for part in KIT_PARTS:
-        path = kit_root / part
-        if path.is_file():
-            files.append(Path(part))
-        elif path.is_dir():
-            files += [
-                p.relative_to(kit_root)
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not p.is_symlink()
-                and not _SKIP_DIRS.intersection(p.relative_to(kit_root).parts)
-                and p.suffix != ".pyc"
-            ]
-        else:
-            raise BundleError(f"the kit has no {part}, which grading needs")
-    return files
-
-
 def stage(into: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Write the bundle's files into the folder ``into``; returns their relative paths."""
     written = []
     for name in TEMPLATES:
-        (into / name).write_text(read_template("gradescope", name))
+        text = read_template("gradescope", name)
+        if name == "README.md":  # its timing advice, from the measured time
+            wall = classroom.WALL_PER_CPU * classroom.GRADE_ALL_SECONDS
+            text = Template(text).substitute(
+                wall_seconds=f"{wall:.0f}",
+                cpu_seconds=classroom.GRADE_ALL_SECONDS,
+                margin=f"about {600 / wall:.0f}",
+            )
+        (into / name).write_text(text)
         written.append(name)
-    for rel in _kit_files(kit_root):
-        target = into / "kit" / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(kit_root / rel, target)
-        written.append(f"kit/{rel.as_posix()}")
+    try:
+        written += [f"kit/{rel}" for rel in kit_export.write(into / "kit", kit_root)]
+    except kit_export.ExportError as exc:
+        raise BundleError(str(exc)) from None
     return written
 
 
 def scan(bundle_dir: Path, kit_root: Path = KIT_ROOT) -> list[str]:
     """Leaks in an unpacked bundle: solution lines outside the kit's own grading code."""
-    return leak_scan.scan(
-        bundle_dir, kit_root / "solutions", allowed=[kit_root / part for part in GRADING_CODE]
-    )
+    return kit_export.scan(bundle_dir, kit_root)
 
 
 def build_bundle(out_zip: Path, kit_root: Path = KIT_ROOT) -> None:

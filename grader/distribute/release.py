@@ -1,5 +1,8 @@
 """``python -m grader release OUT_DIR [--git]``: the kit as students get it.
 
+(``release --branch NAME`` commits it onto a branch of the kit's repository instead:
+grader/distribute/student_branch.py.)
+
 The release holds what a student needs and nothing that gives an answer away:
 
 - ``exercises/``: the generated stubs, the visible tests, ``conftest.py``,
@@ -143,7 +146,9 @@ def student_readme() -> str:
 # --------------------------------------------------------------------------- release
 
 
-def _copy_data(kit_root: Path, out: Path) -> list[str]:
+def copy_data(kit_root: Path, out: Path) -> list[str]:
+    """Copy the MNIST files that ``data_cache/SHA256SUMS`` lists into ``out/data_cache``,
+    checking each; returns the relative paths written."""
     data = kit_root / "data_cache"
     sums = data / "SHA256SUMS"
     written = []
@@ -168,7 +173,9 @@ def _copy_data(kit_root: Path, out: Path) -> list[str]:
     return written
 
 
-def _git_commit(out: Path) -> None:
+def git_init_commit(out: Path, message: str) -> None:
+    """Make ``out`` a fresh repository with everything in one commit on ``main``."""
+
     def git(*args: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         proc = subprocess.run(["git", *args], cwd=out, env=env, capture_output=True, text=True)
@@ -180,7 +187,7 @@ def _git_commit(out: Path) -> None:
     git("config", "user.email", "mnist-kit@users.noreply.github.com")
     git("config", "commit.gpgsign", "false")
     git("add", "-A")
-    git("commit", "-q", "-m", f"MNIST exercises (kit {__version__})")
+    git("commit", "-q", "-m", message)
 
 
 def release(
@@ -230,7 +237,7 @@ def release(
         from . import notebooks
 
         written += notebooks.write(staging, staging / "exercises")
-        written += _copy_data(kit_root, staging)
+        written += copy_data(kit_root, staging)
         texts = {
             "README.md": student_readme(),
             "pyproject.toml": student_pyproject(staging / "exercises", kit_root),
@@ -254,7 +261,7 @@ def release(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if git:
-        _git_commit(out_dir)
+        git_init_commit(out_dir, f"MNIST exercises (kit {__version__})")
     return sorted(written)
 
 
@@ -264,29 +271,81 @@ def release(
 def add_arguments(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    """Add ``release OUT_DIR [--git]`` to a subparsers object."""
+    """Add ``release OUT_DIR [--git] | --branch NAME [--message TEXT]`` to a subparsers
+    object."""
     parser = subparsers.add_parser(
         "release",
-        help="write the student release (stubs, visible tests, data, CI) to a folder",
+        help="write the student release (stubs, visible tests, data, CI) to a folder or branch",
         description="Write what students get: the stubs and visible tests, the data, a "
-        "README, the packaging and the GitHub Classroom workflow; never the solutions.",
+        "README, the packaging and the GitHub Classroom workflow; never the solutions. "
+        "With --branch, commit it onto a branch of the kit's git repository instead, one "
+        "commit per release, so students pull a fix as an ordinary merge.",
         epilog="examples:\n  python -m grader release ../mnist-exercises\n"
-        "  python -m grader release ../mnist-exercises --git    as a fresh git repository",
+        "  python -m grader release ../mnist-exercises --git    as a fresh git repository\n"
+        "  python -m grader release --branch student            the next commit of branch student\n"
+        "  git push git@github.com:my-course/mnist-exercises.git student:main    publish it",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "out_dir", type=Path, metavar="OUT_DIR", help="a new (or empty) folder for the release"
+        "out_dir",
+        type=Path,
+        nargs="?",
+        metavar="OUT_DIR",
+        help="a new (or empty) folder for the release (not with --branch)",
     )
     parser.add_argument(
         "--git", action="store_true", help="make OUT_DIR a fresh git repository with one commit"
     )
+    parser.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="commit the release onto this branch of the kit's repository (made on first use; "
+        "your working tree and current branch are left alone)",
+    )
+    parser.add_argument(
+        "--message", metavar="TEXT", help="with --branch: the commit message (e.g. what it fixes)"
+    )
     return parser
 
 
+def _run_branch(args: argparse.Namespace) -> int:
+    from . import student_branch  # it imports this module
+
+    if args.out_dir is not None or args.git:
+        print(
+            "error: --branch commits into the kit's repository: no OUT_DIR, no --git",
+            file=sys.stderr,
+        )
+        return 2
+    reason = student_branch.problem(args.branch)
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
+    try:
+        commit = student_branch.release_to_branch(args.branch, message=args.message)
+    except ReleaseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if commit is None:
+        print(f"{args.branch} already holds this release: no change, no commit made")
+    else:
+        print(f"committed the student release onto {args.branch} ({commit[:12]}), leak scan clean")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """``python -m grader release``: 0 when the release was written, 1 when refused, 2 for
-    a usage error (a folder in use, a parent folder that does not exist)."""
-    out: Path = args.out_dir
+    """``python -m grader release``: 0 when the release was written (or committed), 1 when
+    refused, 2 for a usage error (a folder in use, a parent folder that does not exist, no
+    OUT_DIR, --branch outside a git repository or onto the current branch)."""
+    if args.branch is not None:
+        return _run_branch(args)
+    if args.message is not None:
+        print("error: --message is for --branch", file=sys.stderr)
+        return 2
+    out: Path | None = args.out_dir
+    if out is None:
+        print("error: give OUT_DIR (a new folder), or --branch NAME", file=sys.stderr)
+        return 2
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         print(f"error: {out} exists and is not an empty folder", file=sys.stderr)
         return 2
@@ -294,12 +353,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: the folder {out.absolute().parent} does not exist", file=sys.stderr)
         return 2
     try:
-        written = release(args.out_dir, git=args.git)
+        written = release(out, git=args.git)
     except ReleaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(
-        f"wrote the student release to {args.out_dir}: {len(written)} files, leak scan clean"
+        f"wrote the student release to {out}: {len(written)} files, leak scan clean"
         + (", one git commit" if args.git else "")
     )
     return 0

@@ -13,6 +13,7 @@ COMMANDS = [
     ["stubs"],
     ["data"],
     ["release"],
+    ["kit-export"],
     ["gradescope"],
     ["nbgrader"],
     ["nbgrader", "build"],

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from grader import cli
-from grader.distribute import leak_scan, release, stubs
+from grader.distribute import classroom, leak_scan, release, stubs
 from grader.steps import STEPS, TITLES, marker_line, marker_name, step_number
 from tests.kit.submission_files import KIT_ROOT, student_env
 
@@ -315,3 +315,37 @@ def test_a_step_that_cannot_grade_still_reports_its_points(released, budgets, tm
     assert argv[:2] == ["-m", "grader"]
     args = cli._parser().parse_args(argv[2:])
     assert args.command == "grade" and args.steps == ["03"] and args.classroom
+
+
+def test_the_budgets_come_from_measured_step_times(released, budgets):
+    out, _ = released
+    job = _workflow(out)["jobs"]["run-autograding-tests"]
+    by_id = {s["id"]: s for s in job["steps"] if "id" in s}
+    assert set(classroom.STEP_SECONDS) == set(STEPS)
+    for step in STEPS:
+        wall = classroom.WALL_PER_CPU * classroom.STEP_SECONDS[step]
+        seconds = budgets[step][1]
+        assert 0 < wall < seconds
+        # Three times the reference's time, and room for one test to reach its timeout.
+        assert seconds >= classroom.MARGIN * wall and seconds >= wall + 60
+        assert seconds <= max(classroom.MARGIN * wall, wall + 60) + 1
+        script = by_id[marker_name(step)]["run"]
+        assert f"timeout -k {classroom.KILL_GRACE_S} {seconds} python -m grader" in script
+    assert job["timeout-minutes"] == classroom.job_minutes(budgets)
+    grading = sum(seconds + classroom.KILL_GRACE_S for _, seconds in budgets.values())
+    assert (job["timeout-minutes"] - classroom.SETUP_MINUTES) * 60 >= grading
+    # Measured, not the sum of every test's timeout (that gave 222 minutes).
+    assert job["timeout-minutes"] < 60
+
+
+def test_a_step_out_of_time_reports_0_and_says_so(budgets, tmp_path):
+    out = tmp_path / "release"
+    (out / ".github" / "workflows").mkdir(parents=True)
+    one_second = {step: (points, 1) for step, (points, _) in budgets.items()}
+    (out / ".github" / "workflows" / "classroom.yml").write_text(classroom.workflow(one_second))
+    (tmp_path / "work").mkdir()
+    result, _ = _run_step_script(out, STEP03, tmp_path / "work", "sleep 20")
+    assert result["status"] == "error" and result["max_score"] == budgets[STEP03][0]
+    [test] = result["tests"]
+    assert test["score"] == 0.0
+    assert "step 03 took longer than its 1 s" in test["message"]

@@ -1,6 +1,11 @@
 rm -f $out
-timeout $seconds python -m grader grade exercises --steps $number --classroom $out --quiet || true
-if [ ! -s $out ]; then
+status=0
+timeout -k $grace $seconds python -m grader grade exercises --steps $number --classroom $out --quiet || status=$$?
+if [ ! -s $out ] && { [ "$$status" -eq 124 ] || [ "$$status" -eq 137 ]; }; then
+  cat > $out <<'RESULT'
+$timed_out
+RESULT
+elif [ ! -s $out ]; then
   cat > $out <<'RESULT'
 $fallback
 RESULT
