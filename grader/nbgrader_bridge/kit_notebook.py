@@ -268,7 +268,9 @@ def _show(fig: Any) -> None:
         pass
 
 
-def _curves(name: str, curves: Any, x: Any = None, xlabel: str = "epoch", ylabel: str = "loss"):
+def _curves(
+    name: str, curves: Any, x: Any = None, xlabel: str = "epoch", ylabel: str = "loss"
+) -> None:
     """``save_curves`` of exercises/conftest.py, drawn in the notebook."""
 
     def draw() -> Any:

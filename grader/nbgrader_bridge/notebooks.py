@@ -22,6 +22,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..distribute.stubs import BEGIN, END, find_regions
+from ..layout import KIT_ROOT
 from ..steps import marker_name, step_number
 from .kit_notebook import VISIBLE_TESTS_MARK, is_test_cell
 
@@ -174,17 +175,50 @@ def _visible_tests_source(path: Path, step: str) -> str:
     return f"{header}{to_notebook_imports(kept)}\n\n\nkit_notebook.run_visible_tests(globals())\n"
 
 
-def _follows(test: dict, solutions: dict[str, list[str]]) -> str | None:
-    """The grade id of the solution cell a hidden test is named after (the longest name
-    that starts the test's name: ``test_log_softmax_...`` follows ``log_softmax``), or None."""
+def _keys(name: str) -> set[str]:
+    """How a test name spells a function: ``ClassifierNet`` as ``classifiernet`` or
+    ``classifier_net``, ``kaiming_init_`` as ``kaiming_init``."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return {name.lower().rstrip("_"), snake.lower().rstrip("_")}
+
+
+def _uses(test: dict, names: set[str]) -> set[str]:
+    """The names of ``names`` a hidden test reads (``step.AE``, ``"softmax"``), in its own
+    body or in the helpers of its file that it calls."""
+    path = KIT_ROOT / test["nodeid"].split("::")[0]
+    tree = ast.parse(path.read_text())
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    todo, seen, used = [test["name"].split("[")[0]], set(), set()
+    while todo:
+        function = helpers.get(todo.pop())
+        if function is None or function.name in seen:
+            continue
+        seen.add(function.name)
+        for node in ast.walk(function):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                used.add(node.attr)
+            elif isinstance(node, ast.Constant) and node.value in names:
+                used.add(str(node.value))
+            elif isinstance(node, ast.Name) and node.id in helpers:
+                todo.append(node.id)
+    return used
+
+
+def _follows(test: dict, functions: dict[str, list[str]]) -> str | None:
+    """The grade id of the solution cell a hidden test checks: the function it is named
+    after (the longest: ``test_log_softmax_...`` follows ``log_softmax``), else the last
+    of the functions it uses (it needs them all); None when it uses none of them."""
     base = test["name"].removeprefix("test_").split("[")[0].lower() + "_"
     best: tuple[int, str] | None = None
-    for grade_id, names in solutions.items():
-        for name in names:
-            key = name.lower().rstrip("_") + "_"
-            if base.startswith(key) and (best is None or len(key) > best[0]):
+    for grade_id, names in functions.items():
+        for key in (k for name in names for k in _keys(name)):
+            if base.startswith(key + "_") and (best is None or len(key) > best[0]):
                 best = (len(key), grade_id)
-    return best[1] if best else None
+    if best:
+        return best[1]
+    used = _uses(test, {n for names in functions.values() for n in names})
+    last = [grade_id for grade_id, names in functions.items() if used & set(names)]
+    return last[-1] if last else None
 
 
 def place_checks(cells: list[Any]) -> list[Any]:
@@ -290,12 +324,12 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
                 metadata=_meta(f"{marker}-visible-tests", "visible-tests"),
             )
         )
-    solutions = {
+    functions = {
         c.metadata["nbgrader"]["grade_id"]: c.metadata["kit"]["names"]
         for c in cells
         if c.metadata["kit"]["role"] == "solution"
     }
-    checks = [(test, _follows(test, solutions)) for test in tests if test["step"] == step]
+    checks = [(test, _follows(test, functions)) for test in tests if test["step"] == step]
     rest = sum(t["points"] for t, follows in checks if follows is None)
     if any(follows is None for _, follows in checks):
         cells.append(
