@@ -13,22 +13,31 @@ Everything is generated: notebooks from ``solutions/`` (teaching docstring,
 provided code, solution regions) and the test suites (visible tests as a
 read-only cell, each hidden test as an autograded cell with the test's points
 that runs that pytest test; see :mod:`grader.nbgrader_bridge.inkernel`).
-Next steps for the instructor: ``cd COURSE && nbgrader generate_assignment
-mnist_kit`` (the student version goes to ``release/``), collect submissions into
-``submitted/<student>/mnist_kit/``, ``nbgrader autograde mnist_kit``.
+Next steps for the instructor: in the kit's environment, ``cd COURSE && nbgrader
+generate_assignment mnist_kit`` (the student version goes to ``release/``), collect
+submissions into ``submitted/<student>/mnist_kit/``, ``nbgrader autograde mnist_kit``.
+
+The course is portable: it holds no path of the kit and no link into it (the MNIST
+files are copied, or hard-linked where the file system allows), so it can be copied
+to another machine. What it needs there is the kit installed in the environment
+that runs nbgrader (``pip install -e KIT``): the hidden cells import
+:mod:`grader` and run the kit's hidden tests, and the config imports the kit's
+stub preprocessor (:mod:`grader.nbgrader_bridge.preprocessors`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import nbformat
 
 from .. import __version__
+from ..distribute.stubs import STUB
 from ..grading.runner import collect_inventory
-from ..layout import DATA_DIR, KIT_ROOT, SOLUTIONS_DIR, kit_mnist
+from ..layout import DATA_DIR, SOLUTIONS_DIR, kit_mnist
 from ..steps import STEPS, resolve
 from . import ASSIGNMENT, COURSE_ID, MANIFEST
 from .notebooks import grade_id_of, step_notebook
@@ -43,24 +52,34 @@ CONFIG = '''\
 
 Written by `python -m grader nbgrader build` (kit {version}); build again rather than edit.
 One assignment, {assignment!r}: one notebook per step, with the kit's mnist.py and
-kit_notebook.py beside them. Its hidden cells run the kit's hidden pytest tests,
-so the kernels nbgrader starts need the kit importable (below) and the MNIST files.
+kit_notebook.py beside them. Its hidden cells run the kit's hidden pytest tests, so
+run nbgrader in an environment where the kit is installed (`pip install -e KIT`,
+then activate it); the MNIST files are in data_cache/ here.
 """
 
 import os
 
 c = get_config()  # noqa: F821 (nbgrader's config loader defines it)
 HERE = os.path.dirname(os.path.abspath(__file__))
-KIT_ROOT = {kit_root!r}
 
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = HERE
 
-# Kernels inherit this process's environment: the kit (grader/, tests/hidden/) and the data.
-if KIT_ROOT not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (KIT_ROOT, os.environ.get("PYTHONPATH")) if p)
+# Kernels inherit this process's environment: the course's copy of the MNIST files.
 os.environ.setdefault("MNIST_DATA_DIR", os.path.join(HERE, "data_cache"))
+
+# The students' stubs say what the .py exercises say: which step and function are not
+# implemented yet ({{step}}, {{function}}: filled in per solution region by the kit's
+# ClearSolutions, from each cell's metadata).
+try:
+    from grader.nbgrader_bridge.preprocessors import generate_assignment_preprocessors
+except ImportError as exc:
+    raise ImportError(
+        "this course needs the MNIST exercise kit installed in the environment that runs "
+        "nbgrader: activate the kit's environment (or pip install -e KIT)"
+    ) from exc
+c.GenerateAssignment.preprocessors = generate_assignment_preprocessors()
+c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 
 # One hidden test per cell: the longest test timeout ({longest:g} s), CUDA start-up and a margin.
 c.Execute.timeout = {timeout}
@@ -80,14 +99,27 @@ def _steps(steps: list[str] | None) -> list[str]:
     return chosen
 
 
-def _link_data(course: Path) -> None:
-    link = course / "data_cache"
-    if link.exists() or link.is_symlink():
-        return
-    try:
-        link.symlink_to(DATA_DIR, target_is_directory=True)
-    except OSError:
-        shutil.copytree(DATA_DIR, link)
+def _copy_data(course: Path) -> None:
+    """The MNIST files into ``course/data_cache``: hard links (no path, no extra space)
+    where the file system allows, else copies; never a symlink into the kit."""
+    target = course / "data_cache"
+    if target.is_symlink():  # a course built by an older kit
+        target.unlink()
+    raw = DATA_DIR / "MNIST" / "raw"
+    if not raw.is_dir():
+        raise FileNotFoundError(
+            f"no MNIST files in {raw}: the kit ships them (python -m grader data verify)"
+        )
+    (target / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)
+    for path in sorted(raw.iterdir()):
+        dest = target / "MNIST" / "raw" / path.name
+        if not path.is_file() or (dest.is_file() and dest.stat().st_size == path.stat().st_size):
+            continue
+        dest.unlink(missing_ok=True)
+        try:
+            os.link(path, dest)
+        except OSError:
+            shutil.copyfile(path, dest)
 
 
 def build(
@@ -116,14 +148,14 @@ def build(
         nbformat.write(step_notebook(step, SOLUTIONS_DIR, tests), source / f"{step}.ipynb")
     shutil.copyfile(kit_mnist(), source / "mnist.py")
     shutil.copyfile(HELPER, source / "kit_notebook.py")
-    _link_data(course)
+    _copy_data(course)
 
     longest = max([t.get("timeout", 60.0) for t in tests] or [60.0])
     (course / "nbgrader_config.py").write_text(
         CONFIG.format(
             version=__version__,
             assignment=ASSIGNMENT,
-            kit_root=str(KIT_ROOT),
+            stub=STUB,
             course_id=COURSE_ID,
             longest=longest,
             timeout=int(longest + CUDA_ALLOWANCE_S + CELL_MARGIN_S),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -68,6 +70,24 @@ def add_arguments(
     return parser
 
 
+def next_steps(course: Path, assignment: str) -> str:
+    """What the instructor does next, starting with the environment nbgrader must run in."""
+    if sys.prefix != sys.base_prefix:  # a virtual environment: the kit is installed in it
+        activate = Path(sys.prefix) / ("Scripts/activate" if os.name == "nt" else "bin/activate")
+        env = f"source {shlex.quote(str(activate))}"
+    else:
+        env = "activate the environment where the kit is installed (pip install -e KIT)"
+    return (
+        "next steps (nbgrader needs the kit, so run it in the kit's environment):\n"
+        f"  {env}\n"
+        f"  cd {shlex.quote(str(course))}\n"
+        f"  nbgrader generate_assignment {assignment}   # the students' copy: release/\n"
+        f"  # collect submissions into submitted/STUDENT/{assignment}/, then:\n"
+        f"  nbgrader autograde {assignment}\n"
+        f"  nbgrader generate_feedback {assignment}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``python -m grader nbgrader ...``; returns the exit code."""
     from ..grading import results
@@ -83,14 +103,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(manifest['steps'])} notebooks, {len(manifest['tests'])} hidden checks "
                 f"({points:g} points)"
             )
-            print(
-                f"next: cd {args.course_dir} && nbgrader generate_assignment "
-                f"{manifest['assignment']}"
-            )
+            print(next_steps(args.course_dir, manifest["assignment"]))
             return 0
         from .grade import grade
 
-        document = grade(args.paths, args.json, args.steps, course_dir=args.course_dir)
+        document = grade(
+            args.paths,
+            args.json,
+            args.steps,
+            course_dir=args.course_dir,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

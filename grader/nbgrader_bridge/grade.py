@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ import nbformat
 
 from ..grading.results import validate
 from ..grading.runner import collect_inventory, document
-from ..layout import DATA_DIR, SOLUTIONS_DIR
+from ..layout import DATA_DIR, KIT_ROOT, SOLUTIONS_DIR
 from ..steps import STEPS, resolve
 from . import ASSIGNMENT, COURSE_ID
 from .build import build
@@ -39,6 +39,8 @@ from .notebooks import fill_notebook
 
 OUTPUT_TAIL = 3000
 _JUDGED = re.compile(r"^\[(passed|failed|error|timeout)\] (.*)$", re.S)
+# nbgrader's log line as it starts on a notebook: ".../<student>/<assignment>/<step>.ipynb"
+_AUTOGRADING = re.compile(r"Autograding .*?([^/\\]+)[/\\][^/\\]+[/\\]([^/\\]+)\.ipynb\s*$")
 
 
 def _path_with_bin() -> str:
@@ -62,11 +64,19 @@ def _bin_on_path() -> Iterator[None]:
 
 
 def nbgrader(
-    course: Path, *args: str, timeout: float | None = None, check: bool = True
+    course: Path,
+    *args: str,
+    check: bool = True,
+    on_line: Callable[[str], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies)."""
+    """Run one nbgrader command in the course folder (its ``nbgrader_config.py`` applies).
+
+    Its log (stdout and stderr together) is the result's ``stdout``; ``on_line`` sees
+    each line as nbgrader writes it.
+    """
     # Its kernels' scratch folders (a staged notebook per step) go with this folder, also
-    # when nbgrader ends a kernel without letting it clean up.
+    # when nbgrader ends a kernel without letting it clean up. The kit is importable in
+    # nbgrader and its kernels even where it is not installed (the course holds no path).
     with tempfile.TemporaryDirectory(prefix="grader-nbgrader-tmp-") as scratch:
         env = dict(
             os.environ,
@@ -74,23 +84,49 @@ def nbgrader(
             PYTHONDONTWRITEBYTECODE="1",
             MNIST_DATA_DIR=str(DATA_DIR),
             PATH=_path_with_bin(),
+            PYTHONPATH=os.pathsep.join(
+                p for p in (str(KIT_ROOT), os.environ.get("PYTHONPATH")) if p
+            ),
             TMPDIR=scratch,
         )
-        proc = subprocess.run(
-            [sys.executable, "-m", "nbgrader", *args],
+        command = [sys.executable, "-m", "nbgrader", *args]
+        lines: list[str] = []
+        with subprocess.Popen(
+            command,
             cwd=course,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-        )
+            text=True,
+        ) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                lines.append(line)
+                if on_line is not None:
+                    on_line(line)
+        proc = subprocess.CompletedProcess(command, child.returncode, "".join(lines), "")
     if check and proc.returncode != 0:
         raise RuntimeError(
             f"nbgrader {' '.join(args)} failed (exit code {proc.returncode}):\n"
-            f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}"
+            f"{proc.stdout[-OUTPUT_TAIL:]}"
         )
     return proc
+
+
+def autograde_progress(total: int, show: Callable[[str], None]) -> Callable[[str], None]:
+    """An ``on_line`` for ``nbgrader autograde``: ``show("[2/6] alice step03_normalization")``
+    as nbgrader starts on each notebook."""
+    done = 0
+
+    def on_line(line: str) -> None:
+        nonlocal done
+        match = _AUTOGRADING.search(line)
+        if match:
+            done += 1
+            show(f"[{done}/{total}] {match[1]} {match[2]}")
+
+    return on_line
 
 
 def autograde_failures(log: str) -> dict[str, str]:
@@ -271,12 +307,14 @@ def grade(
     steps: list[str] | None = None,
     course_dir: Path | None = None,
     inventory: list[dict] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Grade submissions with nbgrader; write the results document to ``out``; return it.
 
     ``steps``: only these steps (as ``python -m grader grade --steps``); None:
     every step. ``course_dir``: where the course is built and kept (a temporary
-    folder, removed afterwards, when None).
+    folder, removed afterwards, when None). ``progress``: called with a line as
+    nbgrader starts on each notebook (``[2/6] alice step03_normalization``).
     """
     steps = resolve(steps) if steps else list(STEPS)
     paths = [Path(p).resolve() for p in submissions]
@@ -294,7 +332,10 @@ def grade(
             elif target.exists():
                 target.unlink()
         course_steps = [s for s in steps if (SOLUTIONS_DIR / f"{s}.py").is_file()]
+        show = progress or (lambda line: None)
+        show(f"building the course in {course} ({len(course_steps)} notebooks)")
         manifest = build(course, course_steps, inventory)
+        show("nbgrader generate_assignment")
         nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
         students = _student_ids(paths)
         handed_in = {
@@ -302,13 +343,18 @@ def grade(
             for sid, p in zip(students, paths, strict=True)
         }
         failures: dict[str, str] = {}
-        if any(handed_in.values()):
-            proc = nbgrader(course, "autograde", ASSIGNMENT, "--force", check=False)
-            failures = autograde_failures(proc.stdout + proc.stderr)
+        total = sum(len(h) for h in handed_in.values())
+        if total:
+            show(f"nbgrader autograde: {total} notebooks of {len(paths)} submissions")
+            on_line = autograde_progress(total, progress) if progress else None
+            proc = nbgrader(
+                course, "autograde", ASSIGNMENT, "--force", check=False, on_line=on_line
+            )
+            failures = autograde_failures(proc.stdout)
             if proc.returncode != 0 and not failures:
                 raise RuntimeError(
                     f"nbgrader autograde failed (exit code {proc.returncode}):\n"
-                    f"{(proc.stdout + proc.stderr)[-OUTPUT_TAIL:]}"
+                    f"{proc.stdout[-OUTPUT_TAIL:]}"
                 )
         entries = [
             read_scores(course, sid, p.name, p, manifest, steps, handed_in[sid], failures.get(sid))

@@ -9,7 +9,8 @@ visible tests, as the ``.py`` exercises do).
   runs the code cells of ``step06_create_model.ipynb`` from the same folder
   (the ``.py`` steps write the same import relatively, with a leading dot).
 - ``run_visible_tests(globals())`` runs the visible tests a cell defined, the
-  same tests that ``pytest exercises`` runs on the ``.py`` steps.
+  same tests that ``pytest exercises`` runs on the ``.py`` steps; the figures
+  they make (``exercises/figures/*.png`` under pytest) are drawn in the notebook.
 - ``module_source(path)`` is the step module a notebook stands for: its code
   cells in order, without the test cells and without IPython magics, with the
   imports of ``mnist`` and other steps written relatively. The grader imports
@@ -250,6 +251,63 @@ class _Capsys:
         return result
 
 
+def _show(fig: Any) -> None:
+    """Draw a figure (or a function that makes one) in the notebook; never fails a test."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+        from matplotlib.figure import Figure
+
+        if get_ipython() is None:
+            return
+        if callable(fig) and not isinstance(fig, Figure):
+            fig = fig()
+        if isinstance(fig, Figure):
+            display(fig)
+    except Exception:
+        pass
+
+
+def _curves(
+    name: str, curves: Any, x: Any = None, xlabel: str = "epoch", ylabel: str = "loss"
+) -> None:
+    """``save_curves`` of exercises/conftest.py, drawn in the notebook."""
+
+    def draw() -> Any:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(6, 4))
+        ax = fig.add_subplot()
+        for label, values in (curves() if callable(curves) else curves).items():
+            values = [float(v) for v in values]
+            ax.plot(list(x) if x is not None else range(1, len(values) + 1), values, label=label)
+        ax.set(xlabel=xlabel, ylabel=ylabel, title=name)
+        ax.legend()
+        return fig
+
+    _show(draw)
+
+
+def _digits(name: str, rows: Any) -> None:
+    """``save_digits`` of exercises/conftest.py: one row of 28x28 digits per entry."""
+
+    def draw() -> Any:
+        import torch
+        from matplotlib.figure import Figure
+
+        named = rows() if callable(rows) else rows
+        fig = Figure(figsize=(8, 1.4 * len(named)))
+        for i, (label, images) in enumerate(named.items()):
+            images = torch.as_tensor(images).detach().cpu().float().reshape(-1, 28, 28)
+            ax = fig.add_subplot(len(named), 1, i + 1)
+            ax.imshow(torch.cat(list(images), dim=1).numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(label)
+            ax.set_axis_off()
+        return fig
+
+    _show(draw)
+
+
 def _fixture(name: str, cleanups: list[Callable[[], None]]) -> Any:
     if name == "tmp_path":
         return Path(tempfile.mkdtemp(prefix="kit-visible-"))
@@ -261,9 +319,13 @@ def _fixture(name: str, cleanups: list[Callable[[], None]]) -> Any:
         capsys = _Capsys()
         cleanups.append(capsys.stop)
         return capsys.start()
-    if name in ("save_figure", "save_curves", "save_digits"):
-        # pytest saves figures as PNG files (exercises/conftest.py); a notebook shows its own
-        return lambda *args, **kwargs: None
+    # pytest saves these pictures as PNG files (exercises/conftest.py); a notebook draws them
+    if name == "save_figure":
+        return lambda fig, name: _show(fig)
+    if name == "save_curves":
+        return _curves
+    if name == "save_digits":
+        return _digits
     raise LookupError(name)
 
 

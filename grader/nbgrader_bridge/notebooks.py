@@ -4,9 +4,11 @@ A step notebook has, in order: the step's teaching docstring as markdown; a
 read-only setup cell (the module's imports, in notebook form); read-only cells
 for any code the kit provides; one solution cell per function or class that
 holds a ``# BEGIN SOLUTION`` region (the whole definition, the markers in
-nbgrader's ``### BEGIN SOLUTION`` form); the visible tests as one read-only cell;
-one autograder test cell per hidden test, worth that test's points, whose hidden
-part runs that pytest test (:func:`grader.nbgrader_bridge.inkernel.run_hidden_test`).
+nbgrader's ``### BEGIN SOLUTION`` form), each followed by the autograder test cells
+of that function (one per hidden test named after it, worth that test's points,
+whose hidden part runs that pytest test, see
+:func:`grader.nbgrader_bridge.inkernel.run_hidden_test`); the visible tests as one
+read-only cell; then the hidden tests named after no function.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from ..distribute.stubs import BEGIN, END, find_regions
-from ..steps import marker_name
+from ..layout import KIT_ROOT
+from ..steps import marker_name, step_number
 from .kit_notebook import VISIBLE_TESTS_MARK, is_test_cell
 
 _FROM_RELATIVE = re.compile(r"^(\s*)from\s+\.(mnist|step\d\d_\w+)(\s+import\b)")
@@ -70,7 +73,9 @@ def _markdown_from_docstring(doc: str) -> str:
 HOW_TO = (
     "Write your answers in the cells that say `YOUR CODE HERE`, keeping the names and "
     "signatures. The notebook is graded as the module made of its code cells, in order, "
-    "so before you submit: *Restart & Run All*, and make sure no cell fails."
+    "so before you submit: *Restart & Run All*, and make sure no cell fails. The cells that "
+    "say *Autograded check* are empty in your copy: each runs one hidden test of the kit "
+    "on your code when your notebook is graded."
 )
 
 
@@ -170,6 +175,68 @@ def _visible_tests_source(path: Path, step: str) -> str:
     return f"{header}{to_notebook_imports(kept)}\n\n\nkit_notebook.run_visible_tests(globals())\n"
 
 
+def _keys(name: str) -> set[str]:
+    """How a test name spells a function: ``ClassifierNet`` as ``classifiernet`` or
+    ``classifier_net``, ``kaiming_init_`` as ``kaiming_init``."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return {name.lower().rstrip("_"), snake.lower().rstrip("_")}
+
+
+def _uses(test: dict, names: set[str]) -> set[str]:
+    """The names of ``names`` a hidden test reads (``step.AE``, ``"softmax"``), in its own
+    body or in the helpers of its file that it calls."""
+    path = KIT_ROOT / test["nodeid"].split("::")[0]
+    tree = ast.parse(path.read_text())
+    helpers = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    todo, seen, used = [test["name"].split("[")[0]], set(), set()
+    while todo:
+        function = helpers.get(todo.pop())
+        if function is None or function.name in seen:
+            continue
+        seen.add(function.name)
+        for node in ast.walk(function):
+            if isinstance(node, ast.Attribute) and node.attr in names:
+                used.add(node.attr)
+            elif isinstance(node, ast.Constant) and node.value in names:
+                used.add(str(node.value))
+            elif isinstance(node, ast.Name) and node.id in helpers:
+                todo.append(node.id)
+    return used
+
+
+def _follows(test: dict, functions: dict[str, list[str]]) -> str | None:
+    """The grade id of the solution cell a hidden test checks: the function it is named
+    after (the longest: ``test_log_softmax_...`` follows ``log_softmax``), else the last
+    of the functions it uses (it needs them all); None when it uses none of them."""
+    base = test["name"].removeprefix("test_").split("[")[0].lower() + "_"
+    best: tuple[int, str] | None = None
+    for grade_id, names in functions.items():
+        for key in (k for name in names for k in _keys(name)):
+            if base.startswith(key + "_") and (best is None or len(key) > best[0]):
+                best = (len(key), grade_id)
+    if best:
+        return best[1]
+    used = _uses(test, {n for names in functions.values() for n in names})
+    last = [grade_id for grade_id, names in functions.items() if used & set(names)]
+    return last[-1] if last else None
+
+
+def place_checks(cells: list[Any]) -> list[Any]:
+    """The cells with each hidden test cell that follows a solution cell (``kit.follows``)
+    right after that cell, in their order; one whose cell is gone goes to the end."""
+    anchored = [c for c in cells if c.metadata.get("kit", {}).get("follows")]
+    out = []
+    for cell in cells:
+        if cell.metadata.get("kit", {}).get("follows"):
+            continue
+        out.append(cell)
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            out.extend(c for c in anchored if c.metadata["kit"]["follows"] == grade_id)
+    placed = {id(c) for c in out}
+    return out + [c for c in anchored if id(c) not in placed]
+
+
 def grade_id_of(test: dict) -> str:
     """The nbgrader grade id of a hidden test's cell: ``step03-test_name-param``."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", test["name"]).strip("-")
@@ -227,11 +294,18 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
         if len(cells) == 1:  # no imports at all: still a (empty) setup cell first
             cells.append(new_code_cell("", metadata=_meta(f"{marker}-setup", "setup")))
         names = _defined_names(node)
+        # what each region's stub says (grader.nbgrader_bridge.preprocessors)
+        todo = [[step_number(step), r.function] for r in inside]
         cells.append(
             new_code_cell(
                 to_notebook_imports(_nbgrader_markers(chunk)),
                 metadata=_meta(
-                    f"{marker}-{names[0]}", "solution", solution=True, locked=False, names=names
+                    f"{marker}-{names[0]}",
+                    "solution",
+                    solution=True,
+                    locked=False,
+                    names=names,
+                    todo=todo,
                 ),
             )
         )
@@ -250,32 +324,39 @@ def step_notebook(step: str, solutions: Path, tests: list[dict]) -> nbformat.Not
                 metadata=_meta(f"{marker}-visible-tests", "visible-tests"),
             )
         )
-    own = [t for t in tests if t["step"] == step]
-    if own:
-        total = sum(t["points"] for t in own)
+    functions = {
+        c.metadata["nbgrader"]["grade_id"]: c.metadata["kit"]["names"]
+        for c in cells
+        if c.metadata["kit"]["role"] == "solution"
+    }
+    checks = [(test, _follows(test, functions)) for test in tests if test["step"] == step]
+    rest = sum(t["points"] for t, follows in checks if follows is None)
+    if any(follows is None for _, follows in checks):
         cells.append(
             new_markdown_cell(
-                f"## Autograded checks ({total:g} point{'s' if total != 1 else ''})\n\n"
+                f"## More autograded checks ({rest:g} point{'s' if rest != 1 else ''})\n\n"
                 "The cells below are empty in your copy: when your notebook is graded, each "
                 "runs one hidden test of the kit on your code and earns its points if the "
                 "test passes.",
                 metadata=_meta(f"{marker}-hidden-intro", "intro"),
             )
         )
-        for test in own:
-            cells.append(
-                new_code_cell(
-                    hidden_cell_source(test),
-                    metadata=_meta(
-                        grade_id_of(test),
-                        "hidden-test",
-                        grade=True,
-                        locked=True,
-                        points=test["points"],
-                        nodeid=test["nodeid"],
-                    ),
-                )
+    for test, follows in checks:
+        kit = {"nodeid": test["nodeid"], **({"follows": follows} if follows else {})}
+        cells.append(
+            new_code_cell(
+                hidden_cell_source(test),
+                metadata=_meta(
+                    grade_id_of(test),
+                    "hidden-test",
+                    grade=True,
+                    locked=True,
+                    points=test["points"],
+                    **kit,
+                ),
             )
+        )
+    cells = place_checks(cells)
     nb = new_notebook(
         cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     )
@@ -306,7 +387,8 @@ def fill_notebook(release: nbformat.NotebookNode, step_text: str) -> nbformat.No
     parse goes in whole into one cell (so the notebook, like the file, fails).
     """
     nb = nbformat.from_dict(release)
-    after = [c for c in nb.cells if not _is_solution(c)]
+    checks = [c for c in nb.cells if c.metadata.get("kit", {}).get("follows")]
+    after = [c for c in nb.cells if not _is_solution(c) and c not in checks]
     tail_start = next((i for i, c in enumerate(after) if is_test_cell(c)), len(after))
     if 1 < tail_start < len(after) and after[tail_start - 1].cell_type == "markdown":
         tail_start -= 1
@@ -336,5 +418,6 @@ def fill_notebook(release: nbformat.NotebookNode, step_text: str) -> nbformat.No
         if plain:
             body.append(new_code_cell(to_notebook_imports(_join(plain))))
     stubs = [c for n, c in solutions.items() if n not in used]
-    nb.cells = head + body + stubs + tail
+    # the hidden checks of a function go back after its cell (nbgrader keeps the kit metadata)
+    nb.cells = place_checks(head + body + stubs + tail + checks)
     return nb
