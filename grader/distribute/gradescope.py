@@ -206,15 +206,24 @@ def check_results(path: Path) -> list[str]:
     return problems
 
 
+NO_STEP_FILES = 3  # collect's exit status when the upload holds no step file at all
+
+
 def fallback_results(exit_status: int) -> dict[str, Any]:
     """The results.json of a submission that could not be graded: 0 points, a short note."""
+    output = (
+        "The autograder could not finish grading this submission "
+        f"(exit status {exit_status}). Please resubmit; if this happens again, "
+        "tell the course staff."
+    )
+    if exit_status == NO_STEP_FILES:
+        output = (
+            "No step file was found in your submission. Upload your step files, named as "
+            "in exercises/ (for example step03_normalization.py), or a .zip of them."
+        )
     return {
         "score": 0.0,
-        "output": (
-            "The autograder could not finish grading this submission "
-            f"(exit status {exit_status}). Please resubmit; if this happens again, "
-            "tell the course staff."
-        ),
+        "output": output,
         "stdout_visibility": "hidden",
         "tests": [],
     }
@@ -225,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     fallback RESULTS STATUS`` (used by run_autograder)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) == 3 and args[0] == "collect":
-        collect(Path(args[1]), Path(args[2]))
+        if not collect(Path(args[1]), Path(args[2])):
+            print("no step files in the submission", file=sys.stderr)
+            return NO_STEP_FILES
         return 0
     if len(args) == 2 and args[0] == "check":
         problems = check_results(Path(args[1]))

@@ -145,7 +145,12 @@ def test_a_crash_still_writes_valid_results(built):
     # No Python at all: run_autograder's own fallback.
     _, results = run_autograder(root, "/nonexistent/python")
     assert results["score"] == 0 and bundle.check_results(root / "results" / "results.json") == []
+    # An upload without a single step file: the student is told what to upload.
+    proc, results = run_autograder(root, PYTHON)
+    assert results["score"] == 0 and "No step file was found" in results["output"]
+    assert "grader exit status: 3" in proc.stdout
     # The grader refuses (an unknown step): the kit writes the fallback.
+    (fresh_submission(root) / f"{STEP03}.py").write_text("x = 1\n")
     proc, results = run_autograder(root, PYTHON, steps="99")
     assert results["score"] == 0 and "could not finish" in results["output"]
     assert "grader exit status: 2" in proc.stdout
