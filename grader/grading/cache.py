@@ -159,14 +159,19 @@ class Cache:
         if not storable(entry):
             return
         text = json.dumps({"format": FORMAT, "key": key, "step": step, "result": entry})
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}-", suffix=".partial")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key[:16]}-", suffix=".partial")
+        except OSError as exc:  # a full disk costs the cache, never the grading
+            print(f"note: the cache {self.folder} cannot be written ({exc})", file=sys.stderr)
+            return
         try:
             with os.fdopen(fd, "w") as f:
                 f.write(text)
             os.replace(tmp, self._path(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:
+            print(f"note: the cache {self.folder} cannot be written ({exc})", file=sys.stderr)
+        finally:
+            Path(tmp).unlink(missing_ok=True)  # gone already when the rename succeeded
 
 
 def storable(entry: dict) -> bool:

@@ -36,7 +36,9 @@ def test_a_regrade_reruns_only_what_changed(tmp_path, monkeypatch):
     store, out = tmp_path / "cache", tmp_path / "results.json"
 
     def grade():
-        run = grade_command(folder, "--steps", "2,3", "--jobs", "2", "--cache", store, "--json", out)
+        run = grade_command(
+            folder, "--steps", "2,3", "--jobs", "2", "--cache", store, "--json", out
+        )
         assert run.returncode in (0, 1), run.stderr[-2000:]
         return json.loads(out.read_text()), run.stderr
 
