@@ -27,6 +27,7 @@ GRADE_EXAMPLES = """examples:
   python -m grader grade solutions                     the reference: full marks
   python -m grader grade class/ --json results.json    every submission in class/
   python -m grader grade class/ --json results.json --resume    after an interruption
+  python -m grader grade class/ --json results.json --cache .grade-cache    regrade what changed
   python -m grader grade alice.zip --steps 3 4         two steps of one submission
   python -m grader grade class/ --csv grades.csv --junit junit.xml
   python -m grader grade canvas-download/ --csv import.csv --roster gradebook-export.csv
@@ -70,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
         "--resume",
         action="store_true",
         help="keep the submissions already in --json OUT and grade the rest",
+    )
+    grade.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep each step's result in DIR and reuse it while the step's files, its hidden "
+        "tests and the kit are unchanged (a regrade reruns only what changed)",
     )
     grade.add_argument(
         "--steps",
@@ -260,6 +268,8 @@ def cmd_grade(args: argparse.Namespace) -> int:
             roster = gradebook.read_roster(args.roster)
         except ValueError as exc:
             return _usage_error(str(exc))
+    if args.cache and args.cache.exists() and not args.cache.is_dir():
+        return _usage_error(f"--cache {args.cache} is a file; give a folder (made if missing)")
     cannot = batch.unwritable(
         [p for p in (args.json, args.junit, args.csv) if p],
         [p for p in (args.gradescope, args.classroom, args.html) if p],
@@ -305,6 +315,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
             executor=args.executor,
             scheduler=args.scheduler,
             artifacts=bool(args.html or args.gradescope),
+            cache=args.cache,
         )
     document = runner.document(entries)
     results.validate(document)

@@ -19,6 +19,7 @@ from typing import Any
 from . import results, runner
 from .discovery import NoSubmission, Submission, discover, extract_zip
 from .progress import Progress
+from .cache import Cache
 
 __all__ = [  # discovery's names stay importable from here
     "NoSubmission",
@@ -76,6 +77,7 @@ def grade_all(
     executor: str = "local",
     scheduler: str | None = None,
     artifacts: bool = False,
+    cache: Path | None = None,
 ) -> list[dict]:
     """Grade every submission not already in ``previous``; write ``out`` after each one.
 
@@ -83,10 +85,27 @@ def grade_all(
     batch skips zips graded before as well as directories. ``executor``: ``local``
     (``jobs`` grading processes on this machine) or ``dask`` (a Dask cluster: the one at
     ``scheduler``, else a LocalCluster of ``jobs`` workers; see :mod:`.dask_executor`).
+    ``cache``: a folder of step results (:mod:`.cache`); only the steps it does not
+    hold are graded, and each step's entry says ``"cached": true`` or ``false``.
     """
     done = {e["path"]: e for e in previous}
     todo = [s for s in submissions if s.origin not in done]
-    inventory = runner.collect_inventory(steps) if todo else []
+    store = Cache(cache, sandbox, timeout_cap) if cache is not None and todo else None
+    # Per submission: the key of each step, and the steps found in the cache.
+    keys: dict[str, dict[str, str]] = {}
+    hits: dict[str, dict[str, dict]] = {}
+    if store is not None:
+        for sub in todo:
+            if not sub.problem:
+                keys[sub.origin] = store.keys(sub.path, sub.origin, steps)
+                found = {s: store.get(keys[sub.origin][s], s) for s in steps}
+                hits[sub.origin] = {s: e for s, e in found.items() if e is not None}
+
+    def to_grade(sub: Submission) -> list[str]:
+        return [s for s in steps if s not in hits.get(sub.origin, {})]
+
+    graded = [s for s in todo if s.problem or to_grade(s)]  # these need a grading process
+    inventory = runner.collect_inventory(steps) if graded else []
     threads = max(1, (os.cpu_count() or 1) // jobs)
     bar = Progress(len(todo)) if progress and todo else None
     lock = threading.Lock()
@@ -96,7 +115,14 @@ def grade_all(
             print(f"warning: {sub.name}: {problem}", file=sys.stderr)
         if entry is None or sub.problem:  # every test scores 0 with the reason
             reason = sub.problem or problem or "not graded"
-            entry = results.submission_entry(sub.name, sub.origin, inventory, {}, steps, reason)
+            entry = results.submission_entry(
+                sub.name, sub.origin, inventory, {}, to_grade(sub), reason
+            )
+        elif store is not None:
+            for step, step_entry in entry["steps"].items():
+                store.put(keys[sub.origin][step], step, step_entry)
+        if store is not None:
+            entry = _merged(entry, hits.get(sub.origin, {}), steps)
         entry["path"] = sub.origin
         if sub.notes:  # what discovery chose or skipped, for the instructor
             entry["notes"] = list(sub.notes)
@@ -112,20 +138,22 @@ def grade_all(
         return entry
 
     arguments: dict[str, Any] = {
-        "steps": steps,
         "inventory": inventory,
         "threads": threads,
         "sandbox": sandbox,
         "timeout_cap": timeout_cap,
         "artifacts": artifacts,  # what hidden tests keep for --html
     }
+    for sub in todo:
+        if sub not in graded:  # every step came from the cache
+            record(sub, results.submission_entry(sub.name, sub.origin, [], {}, [], ""), None)
     if executor == "dask":
         from .dask_executor import grade_on_cluster
 
         for sub in todo:  # what cannot be read is not sent
             if sub.problem:
                 record(sub, None, None)
-        work = [(sub, sub.path, sub.name) for sub in todo if not sub.problem]
+        work = [(sub, sub.path, sub.name, to_grade(sub)) for sub in graded if not sub.problem]
         try:
             if work:
                 grade_on_cluster(work, arguments, scheduler, jobs, record)
@@ -139,7 +167,9 @@ def grade_all(
             return record(sub, None, None)
         try:
             where = bar.started(sub.name) if bar else None
-            entry = runner.grade_one(sub.path, name=sub.name, progress=where, **arguments)
+            entry = runner.grade_one(
+                sub.path, name=sub.name, progress=where, steps=to_grade(sub), **arguments
+            )
         except Exception as exc:  # noqa: BLE001 - the grader's failure: this one only
             problem = f"the grader could not grade this submission ({type(exc).__name__}: {exc})"
             return record(sub, None, problem)
@@ -147,7 +177,7 @@ def grade_all(
 
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        for future in as_completed([pool.submit(one, s) for s in todo]):
+        for future in as_completed([pool.submit(one, s) for s in graded]):
             future.result()
     except BaseException:
         # Ctrl-C or SIGTERM: stop every child now (waiting for them could take an hour),
@@ -161,6 +191,20 @@ def grade_all(
             bar.close()
     pool.shutdown()
     return [done[s.origin] for s in submissions if s.origin in done]
+
+
+def _merged(entry: dict, cached: dict[str, dict], steps: list[str]) -> dict:
+    """``entry`` (the steps graded now) with the ``cached`` steps' results, in step order;
+    each step says where its result came from."""
+    fresh = {step: {**e, "cached": False} for step, e in entry["steps"].items()}
+    every = {**fresh, **cached}
+    by_step = {step: every[step] for step in steps if step in every}
+    return {
+        **entry,
+        "score": sum(e["score"] for e in by_step.values()),
+        "max_score": sum(e["max_score"] for e in by_step.values()),
+        "steps": by_step,
+    }
 
 
 def load_previous(out: Path | None) -> list[dict]:

@@ -99,19 +99,21 @@ def client(scheduler: str | None, jobs: int) -> Iterator[Any]:
 
 
 def grade_on_cluster(
-    work: list[tuple[Any, Path, str]],
+    work: list[tuple[Any, Path, str, list[str]]],
     arguments: dict[str, Any],
     scheduler: str | None,
     jobs: int,
     finished: Callable[[Any, dict | None, str | None], object],
 ) -> None:
-    """Grade ``work`` (``(key, directory, name)`` each) on the cluster; call ``finished(key,
-    entry, problem)`` as each submission comes back, in the order they finish."""
+    """Grade ``work`` (``(key, directory, name, steps)`` each) on the cluster; call
+    ``finished(key, entry, problem)`` as each submission comes back, in the order they finish."""
     with client(scheduler, jobs) as cluster:
         cluster.register_plugin(StopGradingsOnClose())
         futures = {
-            cluster.submit(grade_files, step_files(path), name, **arguments, pure=False): key
-            for key, path, name in work
+            cluster.submit(
+                grade_files, step_files(path), name, steps=steps, **arguments, pure=False
+            ): key
+            for key, path, name, steps in work
         }
         try:
             for future in as_completed(futures):

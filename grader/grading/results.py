@@ -77,6 +77,7 @@ def validate(document: dict) -> None:
         for step, entry in sub["steps"].items():
             need(step in STEPS, f"unknown step {step!r}")
             need(isinstance(entry.get("tests"), list), f"{step}: tests must be a list")
+            need(isinstance(entry.get("cached", False), bool), f"{step}: cached must be a boolean")
             for test in entry["tests"]:
                 need(test.get("status") in STATUSES, f"{step}: bad status {test.get('status')!r}")
                 need(isinstance(test.get("message"), str), f"{step}: message must be a string")

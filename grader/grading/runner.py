@@ -168,7 +168,8 @@ def grade_one(
             else:
                 server.give_back(grading)
                 reason = (
-                    f"the grading of this submission ran past {deadline:.0f} s and was stopped"
+                    f"the grading process stopped this submission after {deadline:.0f} s (the "
+                    "sum of its tests' time limits and an allowance)"
                     if ended.startswith("ran past")
                     else f"the grading process stopped before this test finished ({ended})"
                 )
