@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from . import results, runner
+from .cache import Cache
 from .discovery import NoSubmission, Submission, discover, extract_zip
 from .progress import Progress
-from .cache import Cache
 
 __all__ = [  # discovery's names stay importable from here
     "NoSubmission",
