@@ -36,7 +36,6 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT_ROOT))
 
-from grader.grading import runner, server  # noqa: E402
 from grader.steps import STEPS  # noqa: E402
 from tests.kit.classic_bugs import all_bugs  # noqa: E402
 
@@ -86,6 +85,8 @@ def scores(document: dict) -> dict[str, float]:
 
 
 def fixed(repeat: int) -> None:
+    from grader.grading import runner, server
+
     steps = list(STEPS)
     inventory = runner.collect_inventory(steps)
     deadline = runner._deadline(inventory, steps, None)
