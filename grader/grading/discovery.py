@@ -24,6 +24,7 @@ import re
 import stat
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -49,6 +50,18 @@ _RENAMED = re.compile(r"^(step\d\d_\w+?)(?: ?\(\d+\)|-\d+| copy(?: \d+)?)\.py$")
 _CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 # Moodle: a folder "Jane Doe_123_assignsubmission_file_" per student.
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<uid>\d+)_assignsubmission_file_?$")
+# What reading a hostile or broken zip raises: an encrypted member (RuntimeError), an
+# unsupported compression (NotImplementedError), corrupt data (zlib.error, BadZipFile).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+)
 # Moodle's other submission plugins (online text, comments): never step files.
 _MOODLE_OTHER = re.compile(r"_\d+_assignsubmission_(?!file)[a-z]+_?$")
 
@@ -194,8 +207,13 @@ def extract_zip(archive: Path, into: Path, notes: list[str] | None = None) -> Pa
         members, found = _zip_members(zf)
         choice = choose(list(members))
         for name, path in choice.files.items():
-            with zf.open(members[path]) as member:  # at most the cap, whatever the header says
-                (into / name).write_bytes(member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE])
+            try:
+                with zf.open(members[path]) as member:  # at most the cap, whatever it says
+                    content = member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE]
+            except ZIP_ERRORS as exc:  # one student's broken zip never stops the class
+                found.append(f"{path} cannot be extracted ({exc}): not graded")
+                continue
+            (into / name).write_bytes(content)
     if notes is not None:
         notes += found + choice.notes
     return into
@@ -225,7 +243,7 @@ def _gather(root: Path, into: Path) -> tuple[Path, list[str]]:
         zip_notes: list[str] = []
         try:
             extract_zip(archive, unpacked, zip_notes)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             notes.append(f"{rel} could not be read as a zip ({exc})")
             continue
         notes += [f"{rel}: {note}" for note in zip_notes]
@@ -317,7 +335,7 @@ class _Finder:
         problem = None
         try:
             extract_zip(path, target, notes)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             target.mkdir(parents=True, exist_ok=True)
             problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
         if problem is None and not _has_step_files(target):

@@ -237,3 +237,57 @@ def test_a_zip_that_is_not_one_is_a_submission_that_cannot_be_graded(tmp_path):
     bad.write_bytes(b"not a zip")
     (sub,) = found(bad, scratch=tmp_path / "scratch")
     assert sub.problem and "could not be read as a zip" in sub.problem
+
+
+def _patched_zip(path, files, patch):
+    """A zip of ``files`` whose bytes ``patch`` edits (a flag, a method, the data)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    data = bytearray(path.read_bytes())
+    patch(data)
+    path.write_bytes(data)
+    return path
+
+
+def _member(data, name):
+    """Offsets of ``name``'s local header and its central directory entry."""
+    local = data.find(b"PK\x03\x04")
+    while data[local + 30 : local + 30 + len(name)] != name.encode():
+        local = data.find(b"PK\x03\x04", local + 1)
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name.encode():
+        central = data.find(b"PK\x01\x02", central + 1)
+    return local, central
+
+
+def test_a_zip_that_zipfile_cannot_extract_costs_its_own_files_only(tmp_path):
+    """An encrypted member, a compression Python lacks (Deflate64 from Windows), corrupt
+    data: each raised out of discovery, so one student's zip stopped the whole class."""
+    (tmp_path / "class").mkdir()
+    tree(tmp_path / "class" / "alice", {S03: "# alice\n"})
+
+    def encrypted(data):
+        local, central = _member(data, S03)
+        data[local + 6] |= 1  # general purpose flag: encrypted
+        data[central + 8] |= 1
+
+    def deflate64(data):
+        local, central = _member(data, S03)
+        data[local + 8] = data[central + 10] = 9
+
+    def corrupt(data):
+        local, _ = _member(data, S03)
+        start = local + 30 + len(S03)
+        data[start : start + 4] = b"\xff\xff\xff\xff"
+
+    for who, patch in (("bob", encrypted), ("carol", deflate64), ("dave", corrupt)):
+        _patched_zip(
+            tmp_path / "class" / f"{who}.zip", {S03: "x = 1\n" * 50, S04: f"# {who}\n"}, patch
+        )
+    alice, *others = found(tmp_path / "class", scratch=tmp_path / "scratch")
+    assert graded(alice) == {S03: "# alice\n"}
+    assert [sub.name for sub in others] == ["bob", "carol", "dave"]
+    for sub in others:
+        assert graded(sub) == {S04: f"# {sub.name}\n"}, "the rest of the zip is graded"
+        assert any(n.startswith(f"{S03} cannot be extracted") for n in sub.notes), sub.notes
