@@ -65,6 +65,11 @@ ZIP_ERRORS = (
 # Moodle's other submission plugins (online text, comments): never step files.
 _MOODLE_OTHER = re.compile(r"_\d+_assignsubmission_(?!file)[a-z]+_?$")
 
+# Folders below a submission's root that are searched: deeper ones are skipped with a
+# note (Python's os.walk recurses once per level, so a deep enough tree raised out of
+# the whole batch).
+MAX_DEPTH = 40
+
 LOOKED_FOR = (
     "step files named stepNN_*.py (like step03_normalization.py), a folder of them "
     "(at any depth), a .zip of them, or a folder of such submissions"
@@ -158,6 +163,10 @@ def _walk(root: Path) -> tuple[list[str], list[Path], list[str]]:
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not skipped_dir(d))
         here = Path(folder)
+        if dirs and len(here.relative_to(root).parts) >= MAX_DEPTH:
+            where = here.relative_to(root).as_posix()
+            notes.append(f"{where[:60]}...: more than {MAX_DEPTH} folders deep, not searched")
+            dirs[:] = []
         for name in sorted(files):
             path = here / name
             rel = path.relative_to(root).as_posix()

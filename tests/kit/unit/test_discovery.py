@@ -291,3 +291,27 @@ def test_a_zip_that_zipfile_cannot_extract_costs_its_own_files_only(tmp_path):
     for sub in others:
         assert graded(sub) == {S04: f"# {sub.name}\n"}, "the rest of the zip is graded"
         assert any(n.startswith(f"{S03} cannot be extracted") for n in sub.notes), sub.notes
+
+
+def test_a_tree_deeper_than_python_recurses_is_cut_not_fatal(tmp_path):
+    """os.walk recurses once per folder: 1100 nested folders (a clone or an LMS upload
+    can hold them) raised RecursionError out of discovery, and no one was graded."""
+    class_dir = tree(tmp_path / "class", {f"alice/{S03}": "# alice\n"})
+    deep = class_dir / "bob"
+    deep.mkdir()
+    for _ in range(1100):  # one level at a time: mkdir(parents=True) recurses per level too
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / S03).write_text("# bob, deep down\n")
+    (class_dir / "bob" / S04).write_text("# bob\n")
+    try:
+        alice, bob = found(class_dir, scratch=tmp_path / "scratch")
+        assert graded(alice) == {S03: "# alice\n"}
+        assert graded(bob) == {S04: "# bob\n"}
+        assert any("folders deep, not searched" in n for n in bob.notes), bob.notes
+    finally:
+        while deep != class_dir / "bob":  # shutil.rmtree recurses once per level too
+            for child in deep.iterdir():
+                child.unlink()
+            deep.rmdir()
+            deep = deep.parent
