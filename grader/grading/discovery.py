@@ -176,7 +176,8 @@ def _walk(root: Path) -> tuple[list[str], list[Path], list[str]]:
             if path.is_symlink():  # could point at any file the grader can read
                 notes.append(f"{rel} is a symbolic link: not graded")
             elif name.lower().endswith(".zip"):
-                zips.append(path)
+                if path.is_file():  # not a FIFO: opening one waits for a writer, forever
+                    zips.append(path)
             else:
                 candidates.append(rel)
         for name in dirs:
@@ -286,7 +287,9 @@ def _children(folder: Path) -> list[Path]:
         for p in folder.iterdir()
         if not p.is_symlink()
         and not _MOODLE_OTHER.search(p.name)
-        and ((p.is_dir() and not skipped_dir(p.name)) or p.suffix.lower() == ".zip")
+        and (
+            (p.is_dir() and not skipped_dir(p.name)) or (p.suffix.lower() == ".zip" and p.is_file())
+        )
     )
 
 

@@ -315,3 +315,15 @@ def test_a_tree_deeper_than_python_recurses_is_cut_not_fatal(tmp_path):
                 child.unlink()
             deep.rmdir()
             deep = deep.parent
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_named_like_a_zip_is_not_opened(tmp_path):
+    """Where students write their own folders (a shared course directory), ``mkfifo
+    hw.zip`` made discovery wait for a writer, forever: the whole batch hung."""
+    class_dir = tree(tmp_path / "class", {f"alice/{S03}": "# alice\n", f"mallory/{S04}": "# m\n"})
+    os.mkfifo(class_dir / "mallory" / "hw.zip")
+    os.mkfifo(class_dir / "eve.zip")
+    alice, mallory = found(class_dir, scratch=tmp_path / "scratch")
+    assert graded(alice) == {S03: "# alice\n"}
+    assert graded(mallory) == {S04: "# m\n"}
