@@ -437,22 +437,20 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
         if len(finder.found) == before:
             where = printable(str(given))
             raise NoSubmission(f"{where} holds no submission: looked for {LOOKED_FOR}")
-    seen: dict[str, int] = {}
+    # A second "jane" becomes "jane~2", unless a folder is named "jane~2" (then "jane~3").
+    taken = {sub.name for sub in finder.found}
+    assigned: set[str] = set()
     unique = []
     for sub in finder.found:
-        count = seen.get(sub.name, 0)
-        seen[sub.name] = count + 1
+        name, count = sub.name, 1
+        while name in assigned or (count > 1 and name in taken):
+            count += 1
+            name = f"{sub.name}~{count}"
+        assigned.add(name)
         unique.append(
             sub
-            if not count
-            else Submission(
-                f"{sub.name}~{count + 1}",
-                sub.path,
-                sub.origin,
-                sub.problem,
-                sub.notes,
-                sub.student_id,
-            )
+            if name == sub.name
+            else Submission(name, sub.path, sub.origin, sub.problem, sub.notes, sub.student_id)
         )
     return unique
 

@@ -327,3 +327,14 @@ def test_a_fifo_named_like_a_zip_is_not_opened(tmp_path):
     alice, mallory = found(class_dir, scratch=tmp_path / "scratch")
     assert graded(alice) == {S03: "# alice\n"}
     assert graded(mallory) == {S04: "# m\n"}
+
+
+def test_names_stay_unique_when_a_folder_is_named_like_a_renamed_one(tmp_path):
+    """Two "jane" folders and one named "jane~2": the second jane was "jane~2" too, so two
+    students shared a name in every report (and the gradebook's matching)."""
+    paths = []
+    for parent, name in (("a", "jane"), ("b", "jane"), ("c", "jane~2")):
+        paths.append(tree(tmp_path / parent / name, {S03: f"# {parent}\n"}))
+    subs = found(*paths, scratch=tmp_path / "scratch")
+    assert [s.name for s in subs] == ["jane", "jane~3", "jane~2"]
+    assert [graded(s)[S03] for s in subs] == ["# a\n", "# b\n", "# c\n"]
