@@ -193,10 +193,38 @@ _scratch: Path | None = None
 _mpl_source: Path | None = None
 
 
+def _remove_ipc() -> None:
+    """Remove every System V shared memory segment, message queue and semaphore set.
+
+    They outlive the processes that made them, and the sandbox's IPC namespace is the
+    zygote's: the next worker, of this submission or (in a grading server) of the next
+    one, could read what one left there, or run out of memory for what it filled. Only
+    as PID 1 of the sandbox, whose namespaces are its own (else they are the host's).
+    """
+    import ctypes
+
+    if os.getpid() != 1:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    for kind in ("shm", "msg", "sem"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]:
+                ident = int(line.split()[1])
+                if kind == "shm":
+                    libc.shmctl(ident, ipc_rmid, None)
+                elif kind == "msg":
+                    libc.msgctl(ident, ipc_rmid, None)
+                else:
+                    libc.semctl(ident, 0, ipc_rmid)
+
+
 def _sweep() -> None:
-    """After a worker: end every process it left, then give the next one a fresh scratch."""
+    """After a worker: end every process it left, remove the System V IPC objects it
+    made, then give the next one a fresh scratch."""
     _kill_the_rest()
     _collect()
+    _remove_ipc()
     if _scratch is not None:
         _fresh_scratch(_scratch)
 
