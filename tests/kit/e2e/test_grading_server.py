@@ -4,8 +4,10 @@ grade submission after submission, and each is judged as if it were alone.
 - The same server and the same sandbox zygote grade two submissions in a row.
 - What a submission leaves in its sandbox (a file in its /tmp, a process that outlives
   it) is gone before the next submission's first import; so are the System V shared
-  memory, message queues and semaphores it made (they outlive processes), and it cannot
-  make a POSIX message queue (those cannot be listed, so none could be removed).
+  memory, message queues and semaphores it made (they outlive processes); it cannot make
+  a POSIX message queue (those cannot be listed, so none could be removed), nor reach the
+  kernel's keyrings (a key outlives its process too, and a worker could lock its keyring
+  against the zygote).
 - A submission that ends its own process at import costs its own tests only.
 - A grading process that dies mid-submission costs nothing: the submission is graded
   again, once, in a fresh process; a process that dies twice scores 0 with the reason.
@@ -72,9 +74,11 @@ def test_one_sandbox_grades_submission_after_submission_and_nothing_crosses(tmp_
     ]
 
 
-# ctypes in a submission: System V and POSIX IPC objects, made and looked for by key/name.
+# ctypes in a submission: System V and POSIX IPC objects and keys, made and looked for.
 LIBC = (
-    "\nimport ctypes\n"
+    "\nimport ctypes, platform\n"
+    "add_key, keyctl = {'x86_64': (248, 250), 'aarch64': (217, 219)}[platform.machine()]\n"
+    "rings = (-3, -4)\n"  # the session and the user keyring
     "libc = ctypes.CDLL(None, use_errno=True)\n"
     "rt = ctypes.CDLL('librt.so.1')\n"  # mq_open (in libc itself since glibc 2.34)
     "def ipc():\n"
@@ -84,7 +88,7 @@ LIBC = (
 
 
 @pytest.mark.skipif(bwrap_problem() is not None, reason="bubblewrap cannot run here")
-def test_ipc_objects_do_not_cross_from_one_submission_to_the_next(tmp_path, inventory):
+def test_ipc_objects_and_keys_do_not_cross_from_one_submission_to_the_next(tmp_path, inventory):
     # A segment of shared memory outlives its process: the next submission in the same
     # sandbox could read what this one wrote there (an answer, its whole solution).
     plant = (
@@ -95,6 +99,8 @@ def test_ipc_objects_do_not_cross_from_one_submission_to_the_next(tmp_path, inve
         "libc.msgget(0x5EED, 0o1600)\n"
         "libc.semget(0x5EED, 1, 0o1600)\n"
         "rt.mq_open(b'/planted', 0o100 | 2, 0o600, None)\n"  # O_CREAT | O_RDWR
+        "for ring in rings:\n"
+        "    libc.syscall(add_key, b'user', b'planted', b'answer', 6, ring)\n"
     )
     leaver = submission_with(
         tmp_path, "ipc-leaver", {f"{STEP02}.py": reference(STEP02) + LIBC + plant}
@@ -107,6 +113,8 @@ def test_ipc_objects_do_not_cross_from_one_submission_to_the_next(tmp_path, inve
             + LIBC
             + "assert ipc() == [[], [], []], f'found {ipc()}'\n"
             "assert rt.mq_open(b'/planted', 0) == -1, 'found a message queue'\n"
+            "found = [libc.syscall(keyctl, 10, r, b'user', b'planted', 0) for r in rings]\n"
+            "assert found == [-1, -1], f'found a key: {found}'\n"  # 10: KEYCTL_SEARCH
         },
     )
     # The finder first too: a server's first job may run in a sandbox of its own (the
