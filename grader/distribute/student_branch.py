@@ -81,6 +81,13 @@ def problem(branch: str, kit_root: Path = KIT_ROOT) -> str | None:
             f"the branch {branch} shares history with your HEAD, so it would carry "
             "solutions/: use a branch that only releases ever went onto"
         )
+    # A history of its own can still hold solutions/ (an old import, a squashed copy):
+    # each release's parent is the tip, so pushing the branch would push them too.
+    if exists and _git(kit_root, "log", "-1", "--format=%H", ref, "--", "solutions")[1]:
+        return (
+            f"the branch {branch} has solutions/ in its history: use a branch that only "
+            "releases ever went onto"
+        )
     return None
 
 

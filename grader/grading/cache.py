@@ -10,9 +10,10 @@ sha256 of everything that decides it:
 - the step's own hidden test file (a fix to another step's tests keeps this one);
 - the submission's step files the step can reach: its own file and every step it
   names (``from .step06_create_model import ...``, followed from file to file), or
-  all of them when a file imports by computed name (``importlib``, ``__import__``,
-  ``exec``...) or when ``--sandbox off`` runs every step in one process; a file
-  that is missing counts as missing;
+  all of them when a file could reach a step by a computed name or by reading its file
+  (``importlib``, ``__import__``, ``exec``, ``pickle``, ``getattr``, ``open``...: a
+  list of names, so a heuristic, not a proof) or when ``--sandbox off`` runs every
+  step in one process; a file that is missing counts as missing;
 - where the submission came from, the sandbox mode and ``--timeout-cap``.
 
 What is never stored: a step with a timeout (a loaded machine may have caused it), an
@@ -42,8 +43,15 @@ from ..submission.files import read_step_file
 
 FORMAT = 1  # the layout of a cache file; another value is not read
 _NAMED_STEP = re.compile(rb"step(\d\d)")
-# A file that imports by a name computed at run time can reach any step.
-_DYNAMIC = re.compile(rb"importlib|__import__|import_module|sys\.modules|\bexec\b|\beval\b|runpy")
+# A file that imports by a name computed at run time can reach any step: through the
+# import machinery (pickle and getattr reach it too), or by reading a step's file and
+# compiling it. A name found here costs reuse (every step file counts), never a verdict.
+_DYNAMIC = re.compile(
+    rb"import_?lib|__import__|import_module|\bmodules\b|\bexec\b|\beval\b|\bcompile\b|runpy"
+    rb"|pickle|marshal|shelve|getattr|__builtins__|\bglobals\b|\bvars\b|__loader__|__spec__"
+    rb"|pkgutil|__subclasses__|__dict__|meta_path|path_hooks|find_spec|_module\b|ctypes"
+    rb"|\bopen\b|read_(?:text|bytes)"
+)
 # The runner's reason for a test without an outcome (the grading process stopped).
 _NOT_FINISHED = "the grading process"
 

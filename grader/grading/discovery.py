@@ -24,6 +24,7 @@ import re
 import stat
 import sys
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -49,8 +50,25 @@ _RENAMED = re.compile(r"^(step\d\d_\w+?)(?: ?\(\d+\)|-\d+| copy(?: \d+)?)\.py$")
 _CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:LATE_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
 # Moodle: a folder "Jane Doe_123_assignsubmission_file_" per student.
 _MOODLE = re.compile(r"^(?P<name>.+)_(?P<uid>\d+)_assignsubmission_file_?$")
+# What reading a hostile or broken zip raises: an encrypted member (RuntimeError), an
+# unsupported compression (NotImplementedError), corrupt data (zlib.error, BadZipFile).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+    zlib.error,
+)
 # Moodle's other submission plugins (online text, comments): never step files.
 _MOODLE_OTHER = re.compile(r"_\d+_assignsubmission_(?!file)[a-z]+_?$")
+
+# Folders below a submission's root that are searched: deeper ones are skipped with a
+# note (Python's os.walk recurses once per level, so a deep enough tree raised out of
+# the whole batch).
+MAX_DEPTH = 40
 
 LOOKED_FOR = (
     "step files named stepNN_*.py (like step03_normalization.py), a folder of them "
@@ -145,6 +163,10 @@ def _walk(root: Path) -> tuple[list[str], list[Path], list[str]]:
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not skipped_dir(d))
         here = Path(folder)
+        if dirs and len(here.relative_to(root).parts) >= MAX_DEPTH:
+            where = here.relative_to(root).as_posix()
+            notes.append(f"{where[:60]}...: more than {MAX_DEPTH} folders deep, not searched")
+            dirs[:] = []
         for name in sorted(files):
             path = here / name
             rel = path.relative_to(root).as_posix()
@@ -154,7 +176,8 @@ def _walk(root: Path) -> tuple[list[str], list[Path], list[str]]:
             if path.is_symlink():  # could point at any file the grader can read
                 notes.append(f"{rel} is a symbolic link: not graded")
             elif name.lower().endswith(".zip"):
-                zips.append(path)
+                if path.is_file():  # not a FIFO: opening one waits for a writer, forever
+                    zips.append(path)
             else:
                 candidates.append(rel)
         for name in dirs:
@@ -194,8 +217,13 @@ def extract_zip(archive: Path, into: Path, notes: list[str] | None = None) -> Pa
         members, found = _zip_members(zf)
         choice = choose(list(members))
         for name, path in choice.files.items():
-            with zf.open(members[path]) as member:  # at most the cap, whatever the header says
-                (into / name).write_bytes(member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE])
+            try:
+                with zf.open(members[path]) as member:  # at most the cap, whatever it says
+                    content = member.read(MAX_STEP_FILE + 1)[:MAX_STEP_FILE]
+            except ZIP_ERRORS as exc:  # one student's broken zip never stops the class
+                found.append(f"{path} cannot be extracted ({exc}): not graded")
+                continue
+            (into / name).write_bytes(content)
     if notes is not None:
         notes += found + choice.notes
     return into
@@ -225,7 +253,7 @@ def _gather(root: Path, into: Path) -> tuple[Path, list[str]]:
         zip_notes: list[str] = []
         try:
             extract_zip(archive, unpacked, zip_notes)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             notes.append(f"{rel} could not be read as a zip ({exc})")
             continue
         notes += [f"{rel}: {note}" for note in zip_notes]
@@ -259,7 +287,9 @@ def _children(folder: Path) -> list[Path]:
         for p in folder.iterdir()
         if not p.is_symlink()
         and not _MOODLE_OTHER.search(p.name)
-        and ((p.is_dir() and not skipped_dir(p.name)) or p.suffix.lower() == ".zip")
+        and (
+            (p.is_dir() and not skipped_dir(p.name)) or (p.suffix.lower() == ".zip" and p.is_file())
+        )
     )
 
 
@@ -317,7 +347,7 @@ class _Finder:
         problem = None
         try:
             extract_zip(path, target, notes)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             target.mkdir(parents=True, exist_ok=True)
             problem = f"{path.name} could not be read as a zip ({exc}); nothing was graded"
         if problem is None and not _has_step_files(target):
@@ -407,22 +437,20 @@ def discover(paths: list[Path], scratch: Path) -> list[Submission]:
         if len(finder.found) == before:
             where = printable(str(given))
             raise NoSubmission(f"{where} holds no submission: looked for {LOOKED_FOR}")
-    seen: dict[str, int] = {}
+    # A second "jane" becomes "jane~2", unless a folder is named "jane~2" (then "jane~3").
+    taken = {sub.name for sub in finder.found}
+    assigned: set[str] = set()
     unique = []
     for sub in finder.found:
-        count = seen.get(sub.name, 0)
-        seen[sub.name] = count + 1
+        name, count = sub.name, 1
+        while name in assigned or (count > 1 and name in taken):
+            count += 1
+            name = f"{sub.name}~{count}"
+        assigned.add(name)
         unique.append(
             sub
-            if not count
-            else Submission(
-                f"{sub.name}~{count + 1}",
-                sub.path,
-                sub.origin,
-                sub.problem,
-                sub.notes,
-                sub.student_id,
-            )
+            if name == sub.name
+            else Submission(name, sub.path, sub.origin, sub.problem, sub.notes, sub.student_id)
         )
     return unique
 

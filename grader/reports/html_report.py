@@ -35,6 +35,8 @@ figure { display: inline-block; margin: 0.5em 1em 0.5em 0; vertical-align: top; 
 figcaption { font-size: 0.9em; color: #555; max-width: 40em; }
 li { margin: 0.2em 0; } pre { white-space: pre-wrap; margin: 0.2em 0 0.2em 1em; }
 """
+# File names Windows keeps for devices, whatever the extension after them.
+_WINDOWS_DEVICE = re.compile(r"^(?:con|prn|aux|nul|com\d|lpt\d)(?:\.|$)", re.IGNORECASE)
 PAGE_LIMIT = 8_000_000  # characters of pictures on one student page (data URIs)
 
 
@@ -58,14 +60,20 @@ def _shade(score: float, max_score: float) -> str:
 
 
 def page_names(document: dict[str, Any]) -> list[str]:
-    """One file name per submission, from its name: letters, digits, ``-_.`` only, unique."""
+    """One file name per submission, from its name: letters, digits, ``-_.`` only, unique
+    also where case does not count (macOS, Windows: "Jane" and "jane" would be one file),
+    never a name Windows keeps for a device (``con.html`` is the console there)."""
     names: list[str] = []
+    taken = {"index.html"}
     for sub in document["submissions"]:
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", sub["name"]).strip("._")[:60] or "submission"
+        if _WINDOWS_DEVICE.match(slug):
+            slug = f"_{slug}"
         name, n = f"{slug}.html", 2
-        while name in names or name == "index.html":
+        while name.casefold() in taken:
             name, n = f"{slug}-{n}.html", n + 1
         names.append(name)
+        taken.add(name.casefold())
     return names
 
 

@@ -100,6 +100,9 @@ class Sandbox:
             f"--cpu={limits.cpu_seconds}",
             f"--nproc={limits.processes}",
             f"--fsize={limits.file_bytes}",
+            # No POSIX message queue: one would outlive its worker, and, unlike System V
+            # objects (grader/sandbox/zygote.py:_remove_ipc), they cannot be listed.
+            "--msgqueue=0",
             "--",
         ]
         zygote_options = [f"budget={budget}"]

@@ -193,10 +193,38 @@ _scratch: Path | None = None
 _mpl_source: Path | None = None
 
 
+def _remove_ipc() -> None:
+    """Remove every System V shared memory segment, message queue and semaphore set.
+
+    They outlive the processes that made them, and the sandbox's IPC namespace is the
+    zygote's: the next worker, of this submission or (in a grading server) of the next
+    one, could read what one left there, or run out of memory for what it filled. Only
+    as PID 1 of the sandbox, whose namespaces are its own (else they are the host's).
+    """
+    import ctypes
+
+    if os.getpid() != 1:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    for kind in ("shm", "msg", "sem"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]:
+                ident = int(line.split()[1])
+                if kind == "shm":
+                    libc.shmctl(ident, ipc_rmid, None)
+                elif kind == "msg":
+                    libc.msgctl(ident, ipc_rmid, None)
+                else:
+                    libc.semctl(ident, 0, ipc_rmid)
+
+
 def _sweep() -> None:
-    """After a worker: end every process it left, then give the next one a fresh scratch."""
+    """After a worker: end every process it left, remove the System V IPC objects it
+    made, then give the next one a fresh scratch."""
     _kill_the_rest()
     _collect()
+    _remove_ipc()
     if _scratch is not None:
         _fresh_scratch(_scratch)
 
@@ -227,6 +255,61 @@ def _shield() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
     except (OSError, AttributeError):
         pass  # not Linux: the plain-process isolation has no such shield anyway
+
+
+# The kernel's key management calls (add_key, request_key, keyctl) by architecture, as
+# seccomp sees them: (AUDIT_ARCH_*, syscall numbers). i386 is there because a 64-bit
+# process can make 32-bit calls too (int 0x80, from machine code a submission maps).
+_KEY_CALLS = {
+    "x86_64": ((0xC000003E, (248, 249, 250)), (0x40000003, (286, 287, 288))),
+    "aarch64": ((0xC00000B7, (217, 218, 219)),),
+}
+
+
+def _forbid_keyrings() -> None:
+    """Make the kernel's keyrings unreachable for every worker (seccomp: EPERM).
+
+    A key outlives the process that added it, in keyrings a worker shares with the
+    zygote (the next worker, of this or the next submission, could read it) and can
+    lock against it; the session keyring is even the grader's own, inherited, with
+    whatever it holds (Kerberos tickets...). No kit code needs them. Installed before
+    any worker is forked: inherited by each, and no process can remove a filter.
+    """
+    import ctypes
+    import platform
+    import struct
+
+    arches = _KEY_CALLS.get(platform.machine())
+    if arches is None or not sys.platform.startswith("linux"):
+        return
+    allow, deny = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    ld_abs, jeq, ret, and_k = 0x20, 0x15, 0x06, 0x54
+    code: list[tuple[int, int, int, int]] = []  # (op, jump if true, jump if false, k)
+    denials: list[int] = []  # indexes of the jumps to the final "deny"
+    for arch, numbers in arches:
+        block = len(numbers) + 3  # what follows the arch check, up to its "allow"
+        code += [(ld_abs, 0, 0, 4), (jeq, 0, block, arch), (ld_abs, 0, 0, 0)]
+        code.append((and_k, 0, 0, 0xBFFFFFFF))  # x32 calls: the number with bit 30 set
+        for number in numbers:
+            denials.append(len(code))
+            code.append((jeq, 0, 0, number))
+        code.append((ret, 0, 0, allow))
+    code.append((ret, 0, 0, allow))
+    code.append((ret, 0, 0, deny))
+    for i in denials:
+        op, _, jf, k = code[i]
+        code[i] = (op, len(code) - 1 - (i + 1), jf, k)
+    program = b"".join(struct.pack("HBBI", *c) for c in code)
+    buffer = ctypes.create_string_buffer(program)
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS: required to install a filter
+    fprog = Program(len(code), ctypes.addressof(buffer))
+    if libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+        raise OSError(ctypes.get_errno(), "the sandbox could not forbid the keyrings")
 
 
 def _adopt_orphans() -> None:
@@ -327,6 +410,7 @@ def zygote(
     if memory_budget:
         _cap_address_space(memory_budget, threads)
     _shield()
+    _forbid_keyrings()
     # From here on, output that bypasses Python (os.write, C code) goes nowhere; the
     # grader kept what the start-up said, in case it failed.
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -3,7 +3,11 @@ grade submission after submission, and each is judged as if it were alone.
 
 - The same server and the same sandbox zygote grade two submissions in a row.
 - What a submission leaves in its sandbox (a file in its /tmp, a process that outlives
-  it) is gone before the next submission's first import.
+  it) is gone before the next submission's first import; so are the System V shared
+  memory, message queues and semaphores it made (they outlive processes); it cannot make
+  a POSIX message queue (those cannot be listed, so none could be removed), nor reach the
+  kernel's keyrings (a key outlives its process too, and a worker could lock its keyring
+  against the zygote).
 - A submission that ends its own process at import costs its own tests only.
 - A grading process that dies mid-submission costs nothing: the submission is graded
   again, once, in a fresh process; a process that dies twice scores 0 with the reason.
@@ -68,6 +72,66 @@ def test_one_sandbox_grades_submission_after_submission_and_nothing_crosses(tmp_
     assert second["score"] == second["max_score"], [
         t["message"] for t in second["steps"][STEP02]["tests"] if t["status"] != "passed"
     ]
+
+
+# ctypes in a submission: System V and POSIX IPC objects and keys, made and looked for.
+LIBC = (
+    "\nimport ctypes, platform\n"
+    "add_key, keyctl = {'x86_64': (248, 250), 'aarch64': (217, 219)}[platform.machine()]\n"
+    "rings = (-3, -4)\n"  # the session and the user keyring
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "rt = ctypes.CDLL('librt.so.1')\n"  # mq_open (in libc itself since glibc 2.34)
+    "def ipc():\n"
+    "    kinds = ('shm', 'msg', 'sem')\n"
+    "    return [open(f'/proc/sysvipc/{k}').read().splitlines()[1:] for k in kinds]\n"
+)
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason="bubblewrap cannot run here")
+def test_ipc_objects_and_keys_do_not_cross_from_one_submission_to_the_next(tmp_path, inventory):
+    # A segment of shared memory outlives its process: the next submission in the same
+    # sandbox could read what this one wrote there (an answer, its whole solution).
+    plant = (
+        "shm = libc.shmget(0x5EED, 4096, 0o1600)\n"  # IPC_CREAT | 0o600
+        "assert shm >= 0, 'no System V shared memory here: nothing to test'\n"
+        "libc.shmat.restype = ctypes.c_void_p\n"
+        "ctypes.memmove(libc.shmat(shm, None, 0), b'planted', 7)\n"
+        "libc.msgget(0x5EED, 0o1600)\n"
+        "libc.semget(0x5EED, 1, 0o1600)\n"
+        "rt.mq_open(b'/planted', 0o100 | 2, 0o600, None)\n"  # O_CREAT | O_RDWR
+        "for ring in rings:\n"
+        "    libc.syscall(add_key, b'user', b'planted', b'answer', 6, ring)\n"
+    )
+    leaver = submission_with(
+        tmp_path, "ipc-leaver", {f"{STEP02}.py": reference(STEP02) + LIBC + plant}
+    )
+    finder = submission_with(
+        tmp_path,
+        "ipc-finder",
+        {
+            f"{STEP02}.py": reference(STEP02)
+            + LIBC
+            + "assert ipc() == [[], [], []], f'found {ipc()}'\n"
+            "assert rt.mq_open(b'/planted', 0) == -1, 'found a message queue'\n"
+            "found = [libc.syscall(keyctl, 10, r, b'user', b'planted', 0) for r in rings]\n"
+            "assert found == [-1, -1], f'found a key: {found}'\n"  # 10: KEYCTL_SEARCH
+        },
+    )
+    # The finder first too: a server's first job may run in a sandbox of its own (the
+    # shared one, started in a helper thread, can be gone by then); after it, the shared one.
+    runner.grade_one(finder, [STEP02], inventory, sandbox="bwrap")
+    grading = _idle_server(("bwrap", 1, None))
+    first = runner.grade_one(leaver, [STEP02], inventory, sandbox="bwrap")
+    second = runner.grade_one(finder, [STEP02], inventory, sandbox="bwrap")
+    assert _idle_server(("bwrap", 1, None)) is grading, "the same server graded all three"
+    # Both import (else every test fails): ctypes costs them only plot_exp's check of how
+    # it is written, which cannot follow ctypes.
+    lost = [
+        [t["message"] for t in entry["steps"][STEP02]["tests"] if t["status"] != "passed"]
+        for entry in (first, second)
+    ]
+    assert [len(messages) for messages in lost] == [1, 1], lost
+    assert all("looks names up by string" in messages[0] for messages in lost), lost
 
 
 def test_a_submission_that_ends_its_process_costs_its_own_tests_only(tmp_path, inventory):

@@ -3,6 +3,8 @@ that cannot be trusted."""
 
 import json
 
+import pytest
+
 from grader.grading import cache
 from grader.steps import STEPS
 from tests.kit.submission_files import reference, submission_with
@@ -25,6 +27,25 @@ def test_a_step_reaches_the_steps_its_file_names():
     files[STEP03] = b"import importlib\n"  # a computed import could reach any step
     assert cache.reachable(STEP07, files, everything=False) == list(STEPS)
     assert cache.reachable("step02_exp_positivity", files, everything=True) == list(STEPS)
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        # pickle imports the module it names: 'step0' '6' is no "step06" in the source
+        "pickle.loads(b'csubmission.step0' b'6_create_model\\ncreate_model\\n.')",
+        "from sys import modules as m; m['submission.step0' + '6_create_model']",
+        "getattr(__builtins__, '__imp' + 'ort__')('submission.step0' + '6_create_model')",
+        "code = open(__file__.replace('7_train_loop', '6_create_model')).read()",
+        "sys.meta_path[2].find_spec('submission.step0' + '6_create_model')",
+    ],
+)
+def test_a_step_reached_by_a_hidden_name_makes_every_step_count(reach):
+    """Else a student's step 7 that reaches step 6 so keeps a stale verdict after step 6
+    changes: a pass that no single version of the files earns."""
+    files = {s: b"" for s in STEPS}
+    files[STEP07] = f"{reach}\n".encode()
+    assert cache.reachable(STEP07, files, everything=False) == list(STEPS)
 
 
 def test_a_key_changes_with_the_files_the_step_reaches_only(tmp_path):

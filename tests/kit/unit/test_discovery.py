@@ -237,3 +237,104 @@ def test_a_zip_that_is_not_one_is_a_submission_that_cannot_be_graded(tmp_path):
     bad.write_bytes(b"not a zip")
     (sub,) = found(bad, scratch=tmp_path / "scratch")
     assert sub.problem and "could not be read as a zip" in sub.problem
+
+
+def _patched_zip(path, files, patch):
+    """A zip of ``files`` whose bytes ``patch`` edits (a flag, a method, the data)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    data = bytearray(path.read_bytes())
+    patch(data)
+    path.write_bytes(data)
+    return path
+
+
+def _member(data, name):
+    """Offsets of ``name``'s local header and its central directory entry."""
+    local = data.find(b"PK\x03\x04")
+    while data[local + 30 : local + 30 + len(name)] != name.encode():
+        local = data.find(b"PK\x03\x04", local + 1)
+    central = data.find(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(name)] != name.encode():
+        central = data.find(b"PK\x01\x02", central + 1)
+    return local, central
+
+
+def test_a_zip_that_zipfile_cannot_extract_costs_its_own_files_only(tmp_path):
+    """An encrypted member, a compression Python lacks (Deflate64 from Windows), corrupt
+    data: each raised out of discovery, so one student's zip stopped the whole class."""
+    (tmp_path / "class").mkdir()
+    tree(tmp_path / "class" / "alice", {S03: "# alice\n"})
+
+    def encrypted(data):
+        local, central = _member(data, S03)
+        data[local + 6] |= 1  # general purpose flag: encrypted
+        data[central + 8] |= 1
+
+    def deflate64(data):
+        local, central = _member(data, S03)
+        data[local + 8] = data[central + 10] = 9
+
+    def corrupt(data):
+        local, _ = _member(data, S03)
+        start = local + 30 + len(S03)
+        data[start : start + 4] = b"\xff\xff\xff\xff"
+
+    for who, patch in (("bob", encrypted), ("carol", deflate64), ("dave", corrupt)):
+        _patched_zip(
+            tmp_path / "class" / f"{who}.zip", {S03: "x = 1\n" * 50, S04: f"# {who}\n"}, patch
+        )
+    alice, *others = found(tmp_path / "class", scratch=tmp_path / "scratch")
+    assert graded(alice) == {S03: "# alice\n"}
+    assert [sub.name for sub in others] == ["bob", "carol", "dave"]
+    for sub in others:
+        assert graded(sub) == {S04: f"# {sub.name}\n"}, "the rest of the zip is graded"
+        assert any(n.startswith(f"{S03} cannot be extracted") for n in sub.notes), sub.notes
+
+
+def test_a_tree_deeper_than_python_recurses_is_cut_not_fatal(tmp_path):
+    """os.walk recurses once per folder: 1100 nested folders (a clone or an LMS upload
+    can hold them) raised RecursionError out of discovery, and no one was graded."""
+    class_dir = tree(tmp_path / "class", {f"alice/{S03}": "# alice\n"})
+    deep = class_dir / "bob"
+    deep.mkdir()
+    for _ in range(1100):  # one level at a time: mkdir(parents=True) recurses per level too
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / S03).write_text("# bob, deep down\n")
+    (class_dir / "bob" / S04).write_text("# bob\n")
+    try:
+        alice, bob = found(class_dir, scratch=tmp_path / "scratch")
+        assert graded(alice) == {S03: "# alice\n"}
+        assert graded(bob) == {S04: "# bob\n"}
+        assert any("folders deep, not searched" in n for n in bob.notes), bob.notes
+    finally:
+        while deep != class_dir / "bob":  # shutil.rmtree recurses once per level too
+            for child in deep.iterdir():
+                child.unlink()
+            deep.rmdir()
+            deep = deep.parent
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_named_like_a_zip_is_not_opened(tmp_path):
+    """Where students write their own folders (a shared course directory), ``mkfifo
+    hw.zip`` made discovery wait for a writer, forever: the whole batch hung."""
+    class_dir = tree(tmp_path / "class", {f"alice/{S03}": "# alice\n", f"mallory/{S04}": "# m\n"})
+    os.mkfifo(class_dir / "mallory" / "hw.zip")
+    os.mkfifo(class_dir / "eve.zip")
+    alice, mallory = found(class_dir, scratch=tmp_path / "scratch")
+    assert graded(alice) == {S03: "# alice\n"}
+    assert graded(mallory) == {S04: "# m\n"}
+
+
+def test_names_stay_unique_when_a_folder_is_named_like_a_renamed_one(tmp_path):
+    """Two "jane" folders and one named "jane~2": the second jane was "jane~2" too, so two
+    students shared a name in every report (and the gradebook's matching)."""
+    paths = []
+    for parent, name in (("a", "jane"), ("b", "jane"), ("c", "jane~2")):
+        paths.append(tree(tmp_path / parent / name, {S03: f"# {parent}\n"}))
+    subs = found(*paths, scratch=tmp_path / "scratch")
+    assert [s.name for s in subs] == ["jane", "jane~3", "jane~2"]
+    assert [graded(s)[S03] for s in subs] == ["# a\n", "# b\n", "# c\n"]

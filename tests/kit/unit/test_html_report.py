@@ -224,3 +224,17 @@ def test_gradescope_pictures_are_capped(monkeypatch):
 
 def test_hide_hidden_needs_html():
     assert cli.main(["grade", "solutions", "--hide-hidden"]) == 2
+
+
+def test_page_names_differ_also_on_a_case_insensitive_disk():
+    """On macOS and Windows "Jane.html" and "jane.html" are one file: the second student's
+    page replaced the first's (whose link then showed someone else's feedback), a student
+    named "INDEX" replaced the class page, and one named "con" could not be written."""
+    names = ["Jane", "jane", "JANE", "INDEX", "index", "jane-2", "Con", "nul.x", "com1"]
+    document = {"submissions": [{"name": n} for n in names]}
+    pages = html_report.page_names(document)
+    folded = [p.casefold() for p in pages]
+    assert len(set(folded)) == len(names) and "index.html" not in folded, pages
+    assert pages[0] == "Jane.html", "a name that collides with none is kept as it is"
+    devices = ("con.", "nul.", "com1.")  # Windows: the console, nothing, a serial port
+    assert not [p for p in folded if p.startswith(devices)], pages

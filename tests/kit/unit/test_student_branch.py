@@ -137,6 +137,10 @@ def test_the_branch_must_be_one_of_releases_only(instructor, tmp_path):
     assert "not a valid branch name" in student_branch.problem("a..b", kit)
     git(kit, "branch", "from-main")  # a branch that holds the instructor's history
     assert "shares history" in student_branch.problem("from-main", kit)
+    # A history unrelated to HEAD that holds solutions/ (main's tree, committed anew).
+    tree = git(kit, "rev-parse", "main^{tree}")
+    git(kit, "update-ref", "refs/heads/imported", git(kit, "commit-tree", tree, "-m", "import"))
+    assert "solutions/ in its history" in student_branch.problem("imported", kit)
     (tmp_path / "plain").mkdir()
     assert "not in a git repository" in student_branch.problem("student", tmp_path / "plain")
 
