@@ -33,8 +33,10 @@ from ..sandbox.scratch import remove_tree
 
 # A server's start (torch, collection, the sandbox) beyond which it is taken for lost.
 START_TIMEOUT_S = 300.0
-# How long past a job's deadline the server may take to say how its fork ended.
-ANSWER_GRACE_S = 30.0
+# How long past a job's deadline the server may take to say how its fork ended: a sandbox
+# started again after the previous job (up to its own start-up limit, 180 s in
+# grader/sandbox/host.py) comes before the fork.
+ANSWER_GRACE_S = 30.0 + 180.0
 POLL_S = 1.0  # how often a job's progress is looked at
 OUTPUT_TAIL = 2000  # characters of a failed server's output quoted in an error
 
@@ -137,9 +139,7 @@ class GradingServer:
         ``poll`` is called about once a second while the job runs (progress).
 
         Raises :class:`ServerLost` when the server ends or does not answer in time."""
-        if not self._ready:
-            self._read(START_TIMEOUT_S, "start")
-            self._ready = True
+        self.wait_until_ready()
         try:
             self._sock.sendall(json.dumps(job).encode() + b"\n")
         except OSError as exc:
@@ -147,9 +147,16 @@ class GradingServer:
         end = time.monotonic() + float(job["deadline_s"]) + ANSWER_GRACE_S
         while poll is not None and time.monotonic() < end:
             if select.select([self._sock], [], [], POLL_S)[0]:
+                poll()  # the last word: where the job ended
                 break  # the answer (or the end) is there
             poll()
         return str(self._read(max(end - time.monotonic(), 1.0), "job")["ended"])
+
+    def wait_until_ready(self) -> None:
+        """Until the server has collected the tests and started its sandbox."""
+        if not self._ready:
+            self._read(START_TIMEOUT_S, "start")
+            self._ready = True
 
     def _read(self, timeout_s: float, what: str) -> dict[str, Any]:
         self._sock.settimeout(timeout_s)

@@ -37,18 +37,28 @@ from .collection import step_of
 from .fixtures import open_submission, share_sandbox, warm
 from .verdicts import ResultsWriter
 
-_STARTING = pytest.StashKey[tuple[threading.Thread, dict]]()
+_STARTING = pytest.StashKey[tuple[threading.Thread, threading.Event, threading.Event, dict]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start the sandbox while pytest collects: its zygote imports torch and MNIST in a
-    process of its own, so the two overlap."""
+    process of its own, so the two overlap. The thread that starts it lives as long as this
+    process: bubblewrap's ``--die-with-parent`` follows the thread that started it."""
     if config.getoption("grader_serve") is None or config.option.collectonly:
         return
     made: dict = {}
-    thread = threading.Thread(target=lambda: made.update(shared=share_sandbox(config)))
+    ready, done = threading.Event(), threading.Event()
+
+    def start() -> None:
+        try:
+            made["shared"] = share_sandbox(config)
+        finally:
+            ready.set()
+        done.wait()
+
+    thread = threading.Thread(target=start, daemon=True)
     thread.start()
-    config.stash[_STARTING] = (thread, made)
+    config.stash[_STARTING] = (thread, ready, done, made)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -58,8 +68,8 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         return None
     control = socket.socket(fileno=int(fd))
     lines = control.makefile("rb")
-    thread, made = session.config.stash[_STARTING]
-    thread.join()  # no thread may run when this process forks
+    _, ready, _, made = session.config.stash[_STARTING]
+    ready.wait()  # the starting thread now only waits (it holds no lock when we fork)
     shared = made.get("shared")  # None with --sandbox off
     _load_mnist()
     try:
@@ -67,9 +77,9 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         for line in lines:
             job = json.loads(line)
             ended = _grade_job(session, job, control)
-            if shared is not None:
-                shared.after_job(clean=ended == "exit code 0")
             control.sendall(json.dumps({"ended": ended}).encode() + b"\n")
+            if shared is not None:  # after the answer: a restart is not this job's time
+                shared.after_job(clean=ended == "exit code 0")
     finally:
         lines.close()
         control.close()
@@ -79,10 +89,12 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     starting = config.stash.get(_STARTING, None)
     if starting is not None:
-        thread, made = starting
-        thread.join()
+        thread, ready, done, made = starting
+        ready.wait()
         if made.get("shared") is not None:
             made["shared"].close()
+        done.set()
+        thread.join()
 
 
 def _load_mnist() -> None:

@@ -62,9 +62,14 @@ def test_one_sandbox_grades_submission_after_submission_and_nothing_crosses(tmp_
         },
     )
     key = ("bwrap", 1, None)
+    server.close_idle()
+    grading = server.take(key)
+    grading.wait_until_ready()
+    zygotes = _children(grading.proc.pid)  # the sandbox it started before any job
+    server.give_back(grading)
     first = runner.grade_one(leaver, [STEP02], inventory, sandbox="bwrap")
-    grading = _idle_server(key)
-    zygotes = _children(grading.proc.pid)
+    assert _idle_server(key) is grading
+    assert _children(grading.proc.pid) == zygotes, "the first submission needed a new sandbox"
     second = runner.grade_one(finder, [STEP02], inventory, sandbox="bwrap")
     assert _idle_server(key) is grading, "the second submission needed another server"
     assert _children(grading.proc.pid) == zygotes, "the second submission needed a new sandbox"
