@@ -8,12 +8,12 @@ sha256 of everything that decides it:
   (pytest's settings), the kit's ``mnist.py``, the data's checksums, the kit
   version and the versions of Python, torch and NumPy;
 - the step's own hidden test file (a fix to another step's tests keeps this one);
-- the submission's step files the step can reach: its own file and every step it
-  names (``from .step06_create_model import ...``, followed from file to file), or
-  all of them when a file could reach a step by a computed name or by reading its file
-  (``importlib``, ``__import__``, ``exec``, ``pickle``, ``getattr``, ``open``...: a
-  list of names, so a heuristic, not a proof) or when ``--sandbox off`` runs every
-  step in one process; a file that is missing counts as missing;
+- every step file of the submission (a file that is missing counts as missing).
+  Which files a step's code reaches cannot be read off its text for sure (a name can
+  be computed, a module unpickled, a file read), and a guess would let a student keep a
+  step's pass from files that never passed together; so a change to any of a
+  student's files regrades all of that student's steps, and a fix to one step's
+  hidden tests regrades that step for everyone;
 - where the submission came from, the sandbox mode and ``--timeout-cap``.
 
 What is never stored: a step with a timeout (a loaded machine may have caused it), an
@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import sys
 import tempfile
 from importlib import metadata
@@ -38,20 +37,10 @@ from typing import Any
 
 from .. import __version__
 from ..layout import DATA_DIR, GRADER_DIR, HIDDEN_DIR, PYPROJECT, kit_mnist
-from ..steps import STEPS, marker_name
+from ..steps import STEPS
 from ..submission.files import read_step_file
 
 FORMAT = 1  # the layout of a cache file; another value is not read
-_NAMED_STEP = re.compile(rb"step(\d\d)")
-# A file that imports by a name computed at run time can reach any step: through the
-# import machinery (pickle and getattr reach it too), or by reading a step's file and
-# compiling it. A name found here costs reuse (every step file counts), never a verdict.
-_DYNAMIC = re.compile(
-    rb"import_?lib|__import__|import_module|\bmodules\b|\bexec\b|\beval\b|\bcompile\b|runpy"
-    rb"|pickle|marshal|shelve|getattr|__builtins__|\bglobals\b|\bvars\b|__loader__|__spec__"
-    rb"|pkgutil|__subclasses__|__dict__|meta_path|path_hooks|find_spec|_module\b|ctypes"
-    rb"|\bopen\b|read_(?:text|bytes)"
-)
 # The runner's reason for a test without an outcome (the grading process stopped).
 _NOT_FINISHED = "the grading process"
 
@@ -87,25 +76,6 @@ def hidden_file(step: str) -> Path:
     return HIDDEN_DIR / f"test_{step}.py"
 
 
-def reachable(step: str, files: dict[str, bytes | None], everything: bool) -> list[str]:
-    """The steps whose files can change ``step``'s result: itself and every step its file
-    names, followed from file to file; all steps when one imports by computed name."""
-    if everything:
-        return list(STEPS)
-    found, todo = {step}, [step]
-    while todo:
-        content = files.get(todo.pop()) or b""
-        if _DYNAMIC.search(content):
-            return list(STEPS)
-        for number in _NAMED_STEP.findall(content):
-            named = [s for s in STEPS if marker_name(s) == f"step{number.decode()}"]
-            for other in named:
-                if other not in found:
-                    found.add(other)
-                    todo.append(other)
-    return [s for s in STEPS if s in found]
-
-
 class Cache:
     """The step results kept in one folder, one JSON file per key."""
 
@@ -127,13 +97,12 @@ class Cache:
             files[step] = content if isinstance(content, bytes) else None
         keys = {}
         for step in steps:
-            reached = reachable(step, files, everything=self.sandbox == "off")
             described = {
                 "format": FORMAT,
                 "kit": self.kit,
                 "step": step,
                 "hidden_tests": self.tests[step],
-                "files": {s: _sha(c) if (c := files[s]) is not None else None for s in reached},
+                "files": {s: _sha(c) if (c := files[s]) is not None else None for s in STEPS},
                 "origin": origin,
                 "sandbox": self.sandbox,
                 "timeout_cap": self.timeout_cap,

@@ -3,10 +3,7 @@ that cannot be trusted."""
 
 import json
 
-import pytest
-
 from grader.grading import cache
-from grader.steps import STEPS
 from tests.kit.submission_files import reference, submission_with
 
 STEP03, STEP06, STEP07 = "step03_normalization", "step06_create_model", "step07_train_loop"
@@ -17,38 +14,7 @@ def entry(score=1.0, status="passed", message=""):
     return {"score": score, "max_score": 1.0, "tests": [{**test, "message": message}]}
 
 
-def test_a_step_reaches_the_steps_its_file_names():
-    files = {s: b"" for s in STEPS}
-    files[STEP07] = reference(STEP07).encode()  # from .step06_create_model import create_model
-    assert cache.reachable(STEP07, files, everything=False) == [STEP06, STEP07]
-    assert cache.reachable(STEP06, files, everything=False) == [STEP06]
-    files[STEP06] = b"from .step03_normalization import softmax\n"  # followed from file to file
-    assert cache.reachable(STEP07, files, everything=False) == [STEP03, STEP06, STEP07]
-    files[STEP03] = b"import importlib\n"  # a computed import could reach any step
-    assert cache.reachable(STEP07, files, everything=False) == list(STEPS)
-    assert cache.reachable("step02_exp_positivity", files, everything=True) == list(STEPS)
-
-
-@pytest.mark.parametrize(
-    "reach",
-    [
-        # pickle imports the module it names: 'step0' '6' is no "step06" in the source
-        "pickle.loads(b'csubmission.step0' b'6_create_model\\ncreate_model\\n.')",
-        "from sys import modules as m; m['submission.step0' + '6_create_model']",
-        "getattr(__builtins__, '__imp' + 'ort__')('submission.step0' + '6_create_model')",
-        "code = open(__file__.replace('7_train_loop', '6_create_model')).read()",
-        "sys.meta_path[2].find_spec('submission.step0' + '6_create_model')",
-    ],
-)
-def test_a_step_reached_by_a_hidden_name_makes_every_step_count(reach):
-    """Else a student's step 7 that reaches step 6 so keeps a stale verdict after step 6
-    changes: a pass that no single version of the files earns."""
-    files = {s: b"" for s in STEPS}
-    files[STEP07] = f"{reach}\n".encode()
-    assert cache.reachable(STEP07, files, everything=False) == list(STEPS)
-
-
-def test_a_key_changes_with_the_files_the_step_reaches_only(tmp_path):
+def test_a_key_changes_with_every_step_file(tmp_path):
     folder = submission_with(
         tmp_path, "alice", {f"{s}.py": reference(s) for s in (STEP03, STEP06, STEP07)}
     )
@@ -57,10 +23,9 @@ def test_a_key_changes_with_the_files_the_step_reaches_only(tmp_path):
     assert len(set(before.values())) == 3
     (folder / f"{STEP06}.py").write_text(reference(STEP06) + "\n# changed\n")
     after = store.keys(folder, str(folder), [STEP03, STEP06, STEP07])
-    assert after[STEP03] == before[STEP03]
-    assert after[STEP06] != before[STEP06] and after[STEP07] != before[STEP07]
+    assert all(after[s] != before[s] for s in (STEP03, STEP06, STEP07))
     (folder / f"{STEP03}.py").unlink()  # a missing file is part of the key too
-    assert store.keys(folder, str(folder), [STEP03])[STEP03] != before[STEP03]
+    assert store.keys(folder, str(folder), [STEP03])[STEP03] != after[STEP03]
     # The same files elsewhere, another sandbox or timeout cap: another key.
     assert store.keys(folder, "elsewhere", [STEP06])[STEP06] != after[STEP06]
     off = cache.Cache(tmp_path / "cache", "off", None).keys(folder, str(folder), [STEP06])
