@@ -22,7 +22,6 @@ with), and no solution marker line anywhere.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -115,12 +114,7 @@ def export(out_dir: Path, git: bool = False, kit_root: Path = KIT_ROOT) -> list[
         leaks = scan(staging, kit_root)
         if leaks:
             raise ExportError("the export would give solutions away:\n  " + "\n  ".join(leaks))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private
-        if out_dir.exists():
-            out_dir.rmdir()
-        staging.rename(out_dir)
+        release.publish(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -251,18 +251,24 @@ def release(
         leaks = leak_scan.scan(staging, solutions)
         if leaks:
             raise ReleaseError("the release would give solutions away:\n  " + "\n  ".join(leaks))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp made it private
-        if out_dir.exists():
-            out_dir.rmdir()
-        staging.rename(out_dir)
+        publish(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if git:
         git_init_commit(out_dir, f"MNIST exercises (kit {__version__})")
     return sorted(written)
+
+
+def publish(staging: Path, out_dir: Path) -> None:
+    """Put a finished staging folder (beside ``out_dir``) in ``out_dir``'s place, with the
+    modes a folder made by the user would have (mkdtemp made it private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    if out_dir.exists():
+        out_dir.rmdir()  # an empty folder given as the target
+    staging.rename(out_dir)
 
 
 # --------------------------------------------------------------------------- command line
