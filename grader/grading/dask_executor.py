@@ -66,12 +66,18 @@ def grade_files(
 
 class StopGradingsOnClose(WorkerPlugin):
     """A Dask worker plugin: a worker that closes (the cluster shuts down, Ctrl-C on the
-    grader) stops the grading children it started, as local grading does on Ctrl-C."""
+    grader) stops the grading processes it started, as local grading does on Ctrl-C.
+
+    Dask also tears a plugin down when the next grading run registers it again: the
+    worker lives on then, and so must its grading processes (stopping them would refuse
+    every later task on it)."""
 
     name = "grader-stop-gradings"
 
     def teardown(self, worker: Any) -> None:
-        runner.stop_all()
+        status = getattr(getattr(worker, "status", None), "name", None)
+        if status not in ("running", "paused"):
+            runner.stop_all()
 
 
 @contextmanager
