@@ -39,6 +39,9 @@ def cluster(tmp_path_factory):
             dashboard_address=None,
             memory_limit=0,
             local_directory=str(scratch),
+            # A worker killed outright (below) cannot remove its grading folders: they go
+            # here, with the test's own temporary files, not into /tmp.
+            env={"TMPDIR": str(scratch)},
         ) as running,
     ):
         yield running
