@@ -19,11 +19,9 @@ from typing import Any
 from . import results, runner
 from .cache import Cache
 from .discovery import NoSubmission, Submission, discover, extract_zip
-from .progress import Progress
 
 __all__ = [  # discovery's names stay importable from here
     "NoSubmission",
-    "Progress",
     "Submission",
     "discover",
     "extract_zip",
@@ -107,7 +105,11 @@ def grade_all(
     graded = [s for s in todo if s.problem or to_grade(s)]  # these need a grading process
     inventory = runner.collect_inventory(steps) if graded else []
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    bar = Progress(len(todo)) if progress and todo else None
+    bar = None
+    if progress and todo:
+        from .progress import Progress  # rich: not for commands that show no progress
+
+        bar = Progress(len(todo))
     lock = threading.Lock()
 
     def record(sub: Submission, entry: dict | None, problem: str | None) -> dict:

@@ -23,13 +23,16 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..steps import marker_name
 from . import server
-from .progress import StepProgress
 from .results import submission_entry
 from .server import child_env, pytest_command, pytest_options
+
+if TYPE_CHECKING:
+    from .progress import StepProgress  # rich: imported where progress is shown
 
 __all__ = ["pytest_options", "grade_one", "grade_many", "collect_inventory", "stop_all"]
 
