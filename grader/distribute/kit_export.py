@@ -156,11 +156,9 @@ def run(args: argparse.Namespace) -> int:
     """``python -m grader kit-export``: 0 when written, 1 when refused (a leak), 2 for a
     usage error (a folder in use or inside the kit, a parent folder that does not exist)."""
     out: Path = args.out_dir
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        print(f"error: {out} exists and is not an empty folder", file=sys.stderr)
-        return 2
-    if not out.absolute().parent.is_dir():
-        print(f"error: the folder {out.absolute().parent} does not exist", file=sys.stderr)
+    problem = release.out_dir_problem(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     resolved = out.resolve()
     if resolved == KIT_ROOT or KIT_ROOT in resolved.parents:

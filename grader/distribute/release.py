@@ -260,6 +260,16 @@ def release(
     return sorted(written)
 
 
+def out_dir_problem(out: Path) -> str | None:
+    """Why ``out`` cannot be written into (a usage error), or None: it must be a new or
+    empty folder in a folder that exists."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        return f"{out} exists and is not an empty folder"
+    if not out.absolute().parent.is_dir():
+        return f"the folder {out.absolute().parent} does not exist"
+    return None
+
+
 def publish(staging: Path, out_dir: Path) -> None:
     """Put a finished staging folder (beside ``out_dir``) in ``out_dir``'s place, with the
     modes a folder made by the user would have (mkdtemp made it private)."""
@@ -352,11 +362,9 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         print("error: give OUT_DIR (a new folder), or --branch NAME", file=sys.stderr)
         return 2
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        print(f"error: {out} exists and is not an empty folder", file=sys.stderr)
-        return 2
-    if not out.absolute().parent.is_dir():
-        print(f"error: the folder {out.absolute().parent} does not exist", file=sys.stderr)
+    problem = out_dir_problem(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         written = release(out, git=args.git)
