@@ -29,20 +29,16 @@ from .. import __version__
 from ..steps import marker_name
 from . import server
 from .results import submission_entry
-from .server import child_env, pytest_command, pytest_options
+from .server import OUTPUT_TAIL, child_env, pytest_command, pytest_options
 
 if TYPE_CHECKING:
     from .progress import StepProgress  # rich: imported where progress is shown
 
 __all__ = ["pytest_options", "grade_one", "grade_many", "collect_inventory", "stop_all"]
 
-# Beyond the sum of the per-test timeouts: interpreter, torch and data start-up, and a
-# sandbox's start (the budget of a CI job that grades one submission).
-STARTUP_ALLOWANCE_S = 180.0
 # Beyond the sum of a submission's test timeouts, for its fork: a sandbox started again
 # after a worker ended mid-request, and the session's set-up and teardown.
 FORK_ALLOWANCE_S = 60.0
-OUTPUT_TAIL = 2000  # characters of a failed child's output quoted in an error
 
 
 def _marker_expr(steps: list[str]) -> list[str]:
