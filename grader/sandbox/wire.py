@@ -205,10 +205,11 @@ def _aligned(n: int) -> int:
 def send(sock: socket.socket, message: object) -> None:
     """Send a request (grader side): the grader's own values, pickled as they are."""
     buffer = io.BytesIO()
+    buffer.write(bytes(_U64.size))  # the length, filled in below: one write, one wake-up
     torch.save(message, buffer)
-    with buffer.getbuffer() as payload:  # no copy: MNIST-sized arguments cross often
-        sock.sendall(_U64.pack(len(payload)))
-        sock.sendall(payload)
+    with buffer.getbuffer() as frame:  # no copy: large arguments cross too
+        frame[: _U64.size] = _U64.pack(len(frame) - _U64.size)
+        sock.sendall(frame)
 
 
 def recv_request(sock: socket.socket) -> Any:
@@ -408,17 +409,29 @@ def reply_error(info: dict[str, Any]) -> Reply:
     return _header({"status": "error", "error": info}), []
 
 
+# Up to this many bytes of buffers are copied into the frame's first write: each write can
+# wake the grader for a part of the frame only (a round trip costs milliseconds that way).
+_COALESCE = 2**16
+
+
 def send_reply(sock: socket.socket, reply: Reply, out: str = "", err: str = "") -> None:
     header, buffers = reply
-    sock.sendall(_U32.pack(len(header)) + header)
+    frame = bytearray(_U32.pack(len(header)) + header)
     for stream in (out, err):
         data = stream.encode("utf-8", errors="replace")
-        sock.sendall(_U64.pack(len(data)) + data)
-    sock.sendall(_U64.pack(sum(_aligned(b.nbytes) for b in buffers)))
+        frame += _U64.pack(len(data)) + data
+    frame += _U64.pack(sum(_aligned(b.nbytes) for b in buffers))
     for b in buffers:
-        sock.sendall(b.data)  # the array's own buffer (a memoryview), not a copy
-        if _aligned(b.nbytes) != b.nbytes:
-            sock.sendall(bytes(_aligned(b.nbytes) - b.nbytes))
+        padding = bytes(_aligned(b.nbytes) - b.nbytes)
+        if b.nbytes <= _COALESCE:
+            frame += b.data
+        else:  # the array's own buffer (a memoryview), not a copy
+            sock.sendall(frame)
+            sock.sendall(b.data)
+            frame = bytearray()
+        frame += padding
+    if frame:
+        sock.sendall(frame)
 
 
 # --- grader side: check, then build ----------------------------------------------------

@@ -85,14 +85,15 @@ def _reap(pid: int, killed: bool = False) -> str:
     import time
 
     try:
-        for _ in range(20):
+        # About a second in all; short naps first: a killed worker is gone in a millisecond.
+        for nap in [0.001 * 2**i for i in range(6)] + [0.05] * 19:
             _collect()
             if pid in _ended:
                 status, peak = _ended.pop(pid)
                 if killed and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
                     return "it was stopped by the grader"
                 return _exit_description(status, peak)
-            time.sleep(0.05)
+            time.sleep(nap)
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -350,8 +351,10 @@ def _warm_up(package_dir: Path) -> None:
     """Pay once, here, what every forked worker would otherwise pay inside a test's time.
 
     The first optimizer step imports torch._dynamo (over a second); MNIST is read into
-    memory once and shared with the workers. Only kit code runs: the staged package's
-    ``__init__.py`` and ``mnist.py`` are the kit's own (grader/submission/direct.py:stage).
+    memory once and shared with the workers, with a second copy out of the submission's
+    reach for the grader's arguments (:mod:`grader.sandbox.kit_data`). Only kit code runs:
+    the staged package's ``__init__.py`` and ``mnist.py`` are the kit's own
+    (grader/submission/direct.py:stage).
     """
     import torch
 
@@ -364,7 +367,10 @@ def _warm_up(package_dir: Path) -> None:
     try:
         import_package(package_dir, "submission")
         mnist = importlib.import_module("submission.mnist")
-        mnist.tensors("train"), mnist.tensors("test")
+        from .kit_data import keep_pristine
+
+        for collection in ("train", "test"):
+            keep_pristine(collection, mnist.tensors(collection))
     except Exception:  # noqa: BLE001 - missing data: each worker reports it when used
         sys.modules.pop("submission", None)
         sys.modules.pop("submission.mnist", None)

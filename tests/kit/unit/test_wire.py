@@ -22,8 +22,10 @@ import pytest
 import torch
 
 from grader.authoring.figures import FigureData
+from grader.authoring.kit_mnist import mnist
 from grader.sandbox import wire
 from grader.sandbox.bwrap import bwrap_problem
+from grader.sandbox.kit_data import KitSlice, by_reference
 from grader.sandbox.remote_errors import RemoteError
 from grader.sandbox.worker import CappedText
 from grader.submission.direct import DirectSubmission
@@ -413,6 +415,14 @@ def make_double(model):
     model.double()
 
 
+def fingerprint(x):
+    return tuple(x.shape), x.stride(), x.is_contiguous(), x.dtype, float(x.double().sum())
+
+
+def scale_in_place(x):
+    x.mul_(2)
+
+
 def numpy_values():
     return np.int64(3), np.float64(0.5), np.arange(3, dtype=np.int32), [1], (2,)
 
@@ -610,3 +620,36 @@ def test_a_zero_stride_answer_is_refused(pair):
         pytest.fail(f"the grader accepted {result.shape} elements from 8 bytes")
     # The refused worker was ended; a fresh one answers.
     assert sandboxed.step03_normalization.softmax(torch.zeros(1, 2)).shape == (1, 2)
+
+
+@needs_bwrap
+def test_large_arguments_come_back_only_when_the_call_changed_them(pair):
+    sandboxed = getattr(pair[0], STEP03)
+    big = torch.ones(300_000)  # over a MiB: compared in the worker, not sent back unchanged
+    version = big._version
+    sandboxed.fingerprint(big)
+    assert big._version == version, "an unchanged argument was written back"
+    sandboxed.scale_in_place(big)
+    assert big._version != version and bool((big == 2).all())
+
+
+@needs_bwrap
+def test_mnist_crosses_by_reference_and_in_place_changes_still_come_back(pair):
+    sandboxed, direct = (getattr(sub, STEP03) for sub in pair)
+    X = mnist.tensors("test")[0]
+    part = X[2000:4000]
+    (ref,) = by_reference((part,))
+    assert ref == KitSlice("test", 0, 2000 * 784, (2000, 784), (784, 1))
+    # The worker's argument, made from its own copy: the same values, shape and strides.
+    assert sandboxed.fingerprint(part) == direct.fingerprint(part)
+    assert sandboxed.fingerprint(X) == direct.fingerprint(X)
+    version, saved = X._version, X[:3].clone()
+    try:
+        sandboxed.scale_in_place(X[:3])
+        assert X._version != version, "the change in the worker did not come back"
+        torch.testing.assert_close(X[:3], saved * 2)
+        # Changed since it was loaded: it crosses by value from now on, changes and all.
+        assert not isinstance(by_reference((X[:3],))[0], KitSlice)
+        assert sandboxed.fingerprint(X[:4]) == direct.fingerprint(X[:4])
+    finally:
+        X[:3] = saved
