@@ -7,6 +7,7 @@
 - :mod:`.worker`: runs the submission's code, answers the grader's requests.
 - :mod:`.wire`: the messages, and the grader's checks on everything read back.
 - :mod:`.sync`: in-place changes to the test's tensors and modules, both ways.
+- :mod:`.kit_data`: the kit's MNIST tensors cross by name, not by value.
 - :mod:`.remote_errors`: the submission's exceptions, rebuilt as plain data.
 - :mod:`.scratch`: folders made and removed (matplotlib's cache, any tree).
 
