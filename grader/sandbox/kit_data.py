@@ -22,7 +22,6 @@ import dataclasses
 from collections import OrderedDict
 from typing import Any
 
-import numpy as np
 import torch
 
 from .wire import OneShot
@@ -108,22 +107,12 @@ _PRISTINE: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
 def keep_pristine(collection: str, tensors: tuple[torch.Tensor, torch.Tensor]) -> None:
-    """Keep a copy of ``tensors`` for :func:`materialize` (the zygote, before it forks)."""
-    X, y = tensors
-    _PRISTINE[collection] = (_shared_copy(X), _shared_copy(y))
+    """Keep a copy of ``tensors`` for :func:`materialize` (the zygote, before it forks).
 
-
-def _shared_copy(t: torch.Tensor) -> torch.Tensor:
-    """``t``'s values in a shared anonymous mapping: a fork does not copy its page tables
-    (it does for private memory: 220 MB of it cost every worker milliseconds). The
-    submission never gets these tensors, only copies (:func:`materialize`)."""
-    import mmap
-
-    array = t.contiguous().numpy().reshape(-1)
-    memory = mmap.mmap(-1, max(array.nbytes, 1), flags=mmap.MAP_SHARED)
-    copy = np.frombuffer(memory, dtype=array.dtype, count=array.size)
-    copy[:] = array
-    return torch.from_numpy(copy).reshape(t.shape)
+    Private memory, copied on write: a worker that writes into its copy changes its own
+    only. (Shared memory would spare each fork the copy of its page tables, a few
+    milliseconds, but one submission's worker could then change the next one's data.)"""
+    _PRISTINE[collection] = (tensors[0].clone(), tensors[1].clone())
 
 
 def _view(s: KitSlice) -> torch.Tensor:

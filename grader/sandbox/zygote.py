@@ -351,9 +351,9 @@ def _warm_up(package_dir: Path) -> None:
     """Pay once, here, what every forked worker would otherwise pay inside a test's time.
 
     The first optimizer step imports torch._dynamo (over a second); MNIST is read into
-    memory once and shared with the workers, with a second copy out of the submission's
-    reach for the grader's arguments (:mod:`grader.sandbox.kit_data`). Only kit code runs:
-    the staged package's ``__init__.py`` and ``mnist.py`` are the kit's own
+    memory once and shared with the workers, with a second copy, apart from the
+    submission's, for the grader's arguments (:mod:`grader.sandbox.kit_data`). Only kit
+    code runs: the staged package's ``__init__.py`` and ``mnist.py`` are the kit's own
     (grader/submission/direct.py:stage).
     """
     import torch

@@ -423,6 +423,13 @@ def scale_in_place(x):
     x.mul_(2)
 
 
+def poison_the_kit_copy():
+    from grader.sandbox import kit_data
+
+    for X, y in kit_data._PRISTINE.values():
+        X.zero_()
+
+
 def numpy_values():
     return np.int64(3), np.float64(0.5), np.arange(3, dtype=np.int32), [1], (2,)
 
@@ -653,3 +660,12 @@ def test_mnist_crosses_by_reference_and_in_place_changes_still_come_back(pair):
         assert sandboxed.fingerprint(X[:4]) == direct.fingerprint(X[:4])
     finally:
         X[:3] = saved
+
+
+@needs_bwrap
+def test_a_worker_that_writes_into_the_kit_copy_changes_only_its_own(pair):
+    sandboxed, direct = (getattr(sub, STEP03) for sub in pair)
+    part = mnist.tensors("test")[0][:1000]
+    sandboxed.poison_the_kit_copy()
+    pair[0]._worker.end(kill=True)  # the next request gets a fresh worker
+    assert sandboxed.fingerprint(part) == direct.fingerprint(part)
