@@ -26,7 +26,9 @@ _tensors = mnist.tensors
 
 def _tracked_tensors(collection: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     pair = _tensors(collection)
-    if collection not in _loaded:  # the first call: nothing could have changed them yet
+    # The first call: nothing could have changed them yet. (Tensors made in inference mode
+    # have no version counter: they always cross by value.)
+    if collection not in _loaded and not any(t.is_inference() for t in pair):
         _loaded[collection] = (pair, (pair[0]._version, pair[1]._version))
     return pair
 
