@@ -11,6 +11,7 @@ every worker (they cannot be raised again from inside).
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import socket
@@ -423,6 +424,10 @@ def zygote(
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     os.close(devnull)
+    # Kept for the zygote's life: out of the collector's sight, so that a worker's full
+    # collections neither traverse it nor copy the pages they would touch.
+    gc.collect()
+    gc.freeze()
     control.sendall(b"ready\n")
     while True:
         try:
