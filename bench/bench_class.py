@@ -1,7 +1,7 @@
 """Benchmark: grading a class with long-lived grading processes (issue 10's figures).
 
     python bench/bench_class.py fixed [--repeat 4]
-    python bench/bench_class.py class [--jobs 2]
+    python bench/bench_class.py class [--jobs 2] [--sandbox off]
     python bench/bench_class.py batch [--copies 10]
     python bench/bench_class.py dask [--copies 6]
 
@@ -125,6 +125,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--copies", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--sandbox",
+        default="auto",
+        help="passed to grade; `class --sandbox off` measures the tests alone (no worker)",
+    )
     args = parser.parse_args()
     if args.what == "fixed":
         fixed(args.repeat)
@@ -133,10 +138,13 @@ def main() -> None:
         root = Path(tmp)
         if args.what == "class":
             folder = mixed_class(root / "class")
-            wall, document = grade([folder], "--jobs", str(args.jobs))
+            wall, document = grade([folder], "--jobs", str(args.jobs), "--sandbox", args.sandbox)
             n = len(document["submissions"])
             rate = n / wall * 60
-            print(f"{n} mixed submissions, --jobs {args.jobs}: {wall:.1f} s, {rate:.1f}/min")
+            print(
+                f"{n} mixed submissions, --jobs {args.jobs}, --sandbox {args.sandbox}: "
+                f"{wall:.1f} s, {rate:.1f}/min"
+            )
             for name, score in sorted(scores(document).items()):
                 print(f"  {name}: {score:g}")
         elif args.what == "batch":
