@@ -6,8 +6,8 @@ more than the test's own work. The worker already has the same tensors in memory
 (the zygote loaded them before it forked, :mod:`grader.sandbox.zygote`), so the
 grader sends a :class:`KitSlice` instead (which collection, which tensor, and the
 view's offset, shape and strides), and the worker makes its argument from its own
-pristine copy: a fresh tensor with the same values, shape and (contiguous)
-strides, as the unpickled one was. Other views cross by value, as before.
+pristine copy: a fresh tensor with the same values, shape and strides, as the
+unpickled one was; views of one kit tensor in the same call share a storage again.
 
 Only while the grader's tensor still holds what was loaded: every in-place change
 to a view of it (a sync of the worker's changes, :mod:`grader.sandbox.sync`) bumps
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -39,6 +40,29 @@ class KitSlice:
     offset: int
     shape: tuple[int, ...]
     stride: tuple[int, ...]
+
+
+def _walk(value: Any, kind: type, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf(v)`` for each ``v`` of type ``kind`` in its lists, tuples,
+    dicts and one-shot iterators (as :func:`grader.sandbox.wire.syncable` walks them, so
+    the two sides list the same tensors in the same order); containers are rebuilt only
+    where something inside changed."""
+    if isinstance(value, kind):
+        return leaf(value)
+    if isinstance(value, (list, tuple)):
+        items = [_walk(x, kind, leaf) for x in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        pairs = [(k, _walk(x, kind, leaf)) for k, x in value.items()]
+        if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
+            return value
+        return OrderedDict(pairs) if isinstance(value, OrderedDict) else dict(pairs)
+    if isinstance(value, OneShot):
+        items = _walk(value.items, kind, leaf)
+        return value if items is value.items else OneShot(items)
+    return value
 
 
 # -- the grader's side ---------------------------------------------------------------------
@@ -61,42 +85,29 @@ def by_reference(value: Any) -> Any:
     memo: dict[int, Any] = {}
 
     def ref(t: torch.Tensor) -> Any:
-        if (
-            t.requires_grad
-            or t.device.type != "cpu"
-            or not t.is_contiguous()  # so a plain copy has the very same strides
-            or t.untyped_storage().nbytes() < MIN_BYTES
-        ):
+        if t.requires_grad or t.device.type != "cpu" or t.untyped_storage().nbytes() < MIN_BYTES:
             return t
         ptr = t.untyped_storage().data_ptr()
         for collection, which, base in kit:
-            if base.untyped_storage().data_ptr() == ptr and base.dtype == t.dtype:
+            # The worker's copy is laid out as the whole storage is: offsets agree.
+            if (
+                base.untyped_storage().data_ptr() == ptr
+                and base.dtype == t.dtype
+                and base.storage_offset() == 0
+                and base.is_contiguous()
+                and base.untyped_storage().nbytes() == base.nbytes
+            ):
                 return KitSlice(
                     collection, which, int(t.storage_offset()), tuple(t.shape), tuple(t.stride())
                 )
         return t
 
-    def walk(v: Any) -> Any:
-        if isinstance(v, torch.Tensor):
-            if id(v) not in memo:
-                memo[id(v)] = ref(v)
-            return memo[id(v)]
-        if isinstance(v, (list, tuple)):
-            items = [walk(x) for x in v]
-            if all(new is old for new, old in zip(items, v, strict=True)):
-                return v
-            return tuple(items) if isinstance(v, tuple) else items
-        if isinstance(v, dict):
-            pairs = [(k, walk(x)) for k, x in v.items()]
-            if all(new is old for (_, new), old in zip(pairs, v.values(), strict=True)):
-                return v
-            return OrderedDict(pairs) if isinstance(v, OrderedDict) else dict(pairs)
-        if isinstance(v, OneShot):
-            items = walk(v.items)
-            return v if items is v.items else OneShot(items)
-        return v
+    def once(t: torch.Tensor) -> Any:
+        if id(t) not in memo:
+            memo[id(t)] = ref(t)
+        return memo[id(t)]
 
-    return walk(value)
+    return _walk(value, torch.Tensor, once)
 
 
 # -- the worker's side ---------------------------------------------------------------------
@@ -115,42 +126,48 @@ def keep_pristine(collection: str, tensors: tuple[torch.Tensor, torch.Tensor]) -
     _PRISTINE[collection] = (tensors[0].clone(), tensors[1].clone())
 
 
-def _view(s: KitSlice) -> torch.Tensor:
-    if s.collection not in _PRISTINE:  # the zygote could not load it: load it here, once
+def _base(collection: str, which: int) -> torch.Tensor:
+    if collection not in _PRISTINE:  # the zygote could not load it: load it here, once
         from ..authoring.kit_mnist import mnist
 
-        keep_pristine(s.collection, mnist.tensors(s.collection))
-    base = _PRISTINE[s.collection][s.which]
-    return base.as_strided(s.shape, s.stride, s.offset)
+        keep_pristine(collection, mnist.tensors(collection))
+    return _PRISTINE[collection][which]
+
+
+def _extent(s: KitSlice) -> int:
+    """How many elements from its offset on the view reaches."""
+    if 0 in s.shape:
+        return 0
+    return 1 + sum((n - 1) * step for n, step in zip(s.shape, s.stride, strict=True))
 
 
 def materialize(value: Any, pristine: dict[int, torch.Tensor]) -> Any:
-    """The grader's arguments with each :class:`KitSlice` made a fresh tensor (one per
-    reference, shared where the grader's was); ``pristine`` gets, by the new tensor's
-    ``id``, the untouched view it was copied from (to tell afterwards whether it changed).
-    """
-    memo: dict[int, torch.Tensor] = {}
+    """The grader's arguments with each :class:`KitSlice` made a tensor of its own: the
+    references to one kit tensor share one fresh copy of the part they span, as the
+    unpickled views shared one storage. ``pristine`` gets, by the new tensor's ``id``, the
+    untouched view it was copied from (to tell afterwards whether it changed)."""
+    slices: list[KitSlice] = []
+    _walk(value, KitSlice, slices.append)
+    if not slices:
+        return value
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    for s in slices:
+        key, end = (s.collection, s.which), s.offset + _extent(s)
+        low, high = spans.get(key, (s.offset, end))
+        spans[key] = (min(low, s.offset), max(high, end))
+    copies = {key: _base(*key).reshape(-1)[low:high].clone() for key, (low, high) in spans.items()}
+    made: dict[int, torch.Tensor] = {}
 
-    def walk(v: Any) -> Any:
-        if isinstance(v, KitSlice):
-            if id(v) not in memo:
-                view = _view(v)
-                fresh = memo[id(v)] = view.clone()
-                pristine[id(fresh)] = view
-            return memo[id(v)]
-        if isinstance(v, (list, tuple)):
-            items = [walk(x) for x in v]
-            if all(new is old for new, old in zip(items, v, strict=True)):
-                return v
-            return tuple(items) if isinstance(v, tuple) else items
-        if isinstance(v, dict):
-            pairs = [(k, walk(x)) for k, x in v.items()]
-            if all(new is old for (_, new), old in zip(pairs, v.values(), strict=True)):
-                return v
-            return OrderedDict(pairs) if isinstance(v, OrderedDict) else dict(pairs)
-        if isinstance(v, OneShot):
-            items = walk(v.items)
-            return v if items is v.items else OneShot(items)
-        return v
+    def fresh(s: KitSlice) -> torch.Tensor:
+        if id(s) not in made:  # one reference met twice is one tensor
+            key = (s.collection, s.which)
+            copy, low = copies[key], spans[key][0]
+            # As unpickling makes a view: the storage set, no autograd view of anything.
+            t = torch.empty(0, dtype=copy.dtype).set_(
+                copy.untyped_storage(), s.offset - low, s.shape, s.stride
+            )
+            made[id(s)] = t
+            pristine[id(t)] = _base(*key).as_strided(s.shape, s.stride, s.offset)
+        return made[id(s)]
 
-    return walk(value)
+    return _walk(value, KitSlice, fresh)

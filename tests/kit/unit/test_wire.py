@@ -423,6 +423,11 @@ def scale_in_place(x):
     x.mul_(2)
 
 
+def write_through(a, b):
+    a[5, 0] = 42.0
+    return float(b[0, 0])
+
+
 def poison_the_kit_copy():
     from grader.sandbox import kit_data
 
@@ -660,6 +665,19 @@ def test_mnist_crosses_by_reference_and_in_place_changes_still_come_back(pair):
         assert sandboxed.fingerprint(X[:4]) == direct.fingerprint(X[:4])
     finally:
         X[:3] = saved
+
+
+@needs_bwrap
+def test_views_of_one_mnist_tensor_share_a_storage_in_the_worker_too(pair):
+    X = mnist.tensors("train")[0]
+    first, second = X[:10], X[5:15]
+    assert all(isinstance(r, KitSlice) for r in by_reference((first, second)))
+    saved = X[5, 0].item()
+    try:
+        assert getattr(pair[0], STEP03).write_through(first, second) == 42.0
+        assert X[5, 0].item() == 42.0  # and the change came back
+    finally:
+        X[5, 0] = saved
 
 
 @needs_bwrap
