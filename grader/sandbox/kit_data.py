@@ -85,7 +85,12 @@ def by_reference(value: Any) -> Any:
     memo: dict[int, Any] = {}
 
     def ref(t: torch.Tensor) -> Any:
-        if t.requires_grad or t.device.type != "cpu" or t.untyped_storage().nbytes() < MIN_BYTES:
+        if (
+            t.requires_grad
+            or t.device.type != "cpu"
+            or t.layout != torch.strided  # sparse and other layouts have no one storage
+            or t.untyped_storage().nbytes() < MIN_BYTES
+        ):
             return t
         ptr = t.untyped_storage().data_ptr()
         for collection, which, base in kit:

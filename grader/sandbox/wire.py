@@ -409,8 +409,8 @@ def reply_error(info: dict[str, Any]) -> Reply:
     return _header({"status": "error", "error": info}), []
 
 
-# Up to this many bytes of buffers are copied into the frame's first write: each write can
-# wake the grader for a part of the frame only (a round trip costs milliseconds that way).
+# Buffers up to this size are copied into the frame: a small answer is one write, which
+# wakes the grader once (large ones are sent from their own memory, not copied).
 _COALESCE = 2**16
 
 

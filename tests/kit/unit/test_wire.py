@@ -655,6 +655,7 @@ def test_mnist_crosses_by_reference_and_in_place_changes_still_come_back(pair):
     # The worker's argument, made from its own copy: the same values, shape and strides.
     assert sandboxed.fingerprint(part) == direct.fingerprint(part)
     assert sandboxed.fingerprint(X) == direct.fingerprint(X)
+    assert sandboxed.fingerprint(X[:, 3:5]) == direct.fingerprint(X[:, 3:5])  # not contiguous
     version, saved = X._version, X[:3].clone()
     try:
         sandboxed.scale_in_place(X[:3])
