@@ -17,6 +17,7 @@ import importlib.util
 import io
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -137,6 +138,31 @@ class Worker:
             return getattr(kit_ops, spec[1])
         raise ValueError(f"unknown target {spec!r}")
 
+    def prepare(
+        self, spec: tuple, raw_args: Any, raw_kwargs: Any, grads: Any
+    ) -> tuple[Callable[[], Any], Callable[[Any], tuple[Any, list]]]:
+        """The call a request asks for, and what makes its answer: ``(result, states)``, the
+        final state of each of the test's own tensors and modules, to copy back."""
+        from . import sync
+        from .kit_data import materialize
+
+        before: dict[int, torch.Tensor] = {}
+        raw_args, raw_kwargs = materialize((raw_args, raw_kwargs), before)
+        originals = _syncable(raw_args, raw_kwargs)
+        sync.set_grads(originals, grads or [])
+        for obj in originals:  # large tensors go back only if the call changed them
+            if id(obj) not in before and sync.worth_comparing(obj):
+                before[id(obj)] = obj.detach().clone()
+        args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
+        if spec[0] == "kit" and args and isinstance(args[0], tuple) and args[0][:1] == ("step",):
+            args = (self.target(args[0]), *args[1:])  # a kit op on a step function
+        target = self.target(spec)
+
+        def finish(result: Any) -> tuple[Any, list]:
+            return result, [sync.state_of(o, before.get(id(o))) for o in originals]
+
+        return lambda: target(*args, **kwargs), finish
+
     def handle(self, request: tuple) -> Any:
         op = request[0]
         if op == "seed":
@@ -153,38 +179,19 @@ class Worker:
             return None
         if op == "getattr":
             return getattr(self.objects[request[1]], request[2])
-        if op == "call":
+        if op in ("call", "observe"):
             _, spec, raw_args, raw_kwargs, grads = (*request, None)[:5]
-            # The test's own tensors and modules (not handles), to copy back after the call.
-            from . import sync
-            from .kit_data import materialize
-
-            before: dict[int, torch.Tensor] = {}
-            raw_args, raw_kwargs = materialize((raw_args, raw_kwargs), before)
-            originals = _syncable(raw_args, raw_kwargs)
-            sync.set_grads(originals, grads or [])
-            for obj in originals:  # large tensors go back only if the call changed them
-                if id(obj) not in before and sync.worth_comparing(obj):
-                    before[id(obj)] = obj.detach().clone()
-            args, kwargs = self.resolve(raw_args), self.resolve(raw_kwargs)
-            if (
-                spec[0] == "kit"
-                and args
-                and isinstance(args[0], tuple)
-                and args[0][:1] == ("step",)
-            ):
-                args = (self.target(args[0]), *args[1:])  # a kit op on a step function
-            result = self.target(spec)(*args, **kwargs)
-            return result, [sync.state_of(o, before.get(id(o))) for o in originals]
-        if op == "observe":
-            # A call as above, with the torch functions it reaches recorded
-            # (grader/authoring/observe.py); serve encodes the answer afterwards, outside
-            # the recording.
+            call, finish = self.prepare(spec, raw_args, raw_kwargs, grads)
+            if op == "call":
+                return finish(call())
+            # The call with the torch functions it reaches recorded
+            # (grader/authoring/observe.py); the kit's own work before and after it is not,
+            # as in a direct run, and serve encodes the answer outside the recording.
             from ..authoring.observe import TorchCalls
 
             with TorchCalls() as seen:
-                value = self.handle(("call", *request[1:]))
-            return value, seen.records()
+                result = call()
+            return finish(result), seen.records()
         raise ValueError(f"unknown request {op!r}")
 
 

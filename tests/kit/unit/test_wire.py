@@ -688,3 +688,13 @@ def test_a_worker_that_writes_into_the_kit_copy_changes_only_its_own(pair):
     sandboxed.poison_the_kit_copy()
     pair[0]._worker.end(kill=True)  # the next request gets a fresh worker
     assert sandboxed.fingerprint(part) == direct.fingerprint(part)
+
+
+@needs_bwrap
+def test_the_kits_own_work_in_the_worker_is_not_among_the_recorded_torch_calls(pair):
+    # Recording (step 03's "written without" rules, step 08's call counts) sees the call
+    # only, as in a direct run: not the worker's copies, comparisons and state sync.
+    X = mnist.tensors("test")[0]
+    sandboxed, direct = (sub.torch_calls(STEP03, "fingerprint", (X[:2000],)) for sub in pair)
+    assert sandboxed[0] == direct[0]
+    assert sorted(sandboxed[1]) == sorted(direct[1])
