@@ -160,10 +160,14 @@ def test_nothing_of_the_sandbox_is_left_running(batch):
     # The grading processes this test run keeps for its other tests (grader/grading/
     # server.py's pool) have sandboxes too: not the batch's, so they go first.
     server.close_idle()
-    out = subprocess.run(["ps", "-eo", "uid,args"], capture_output=True, text=True).stdout
+    # A process that has ended but not been collected yet by its new parent (the sandbox's
+    # PID 1 is gone, so that is the machine's init) shows as <defunct>: it runs nothing.
+    out = subprocess.run(["ps", "-eo", "uid,stat,ppid,args"], capture_output=True, text=True)
     workers = [
         line
-        for line in out.splitlines()
-        if line.split()[0].isdigit() and 40000 <= int(line.split()[0]) < 60000
+        for line in out.stdout.splitlines()
+        if line.split()[0].isdigit()
+        and 40000 <= int(line.split()[0]) < 60000
+        and not line.split()[1].startswith("Z")
     ]
     assert not workers, f"sandboxed workers still running: {workers}"
