@@ -24,11 +24,19 @@ _loaded: dict[str, tuple[tuple[torch.Tensor, torch.Tensor], tuple[int, int]]] = 
 _tensors = mnist.tensors
 
 
+def _whole(t: torch.Tensor) -> bool:
+    """``t`` is its whole storage, laid out in order."""
+    whole = t.storage_offset() == 0 and t.untyped_storage().nbytes() == t.nbytes
+    return bool(whole and t.is_contiguous())
+
+
 def _tracked_tensors(collection: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     pair = _tensors(collection)
-    # The first call: nothing could have changed them yet. (Tensors made in inference mode
-    # have no version counter: they always cross by value.)
-    if collection not in _loaded and not any(t.is_inference() for t in pair):
+    # The first call: nothing could have changed them yet. Only tensors that are their whole
+    # storage, laid out as a worker's copy of them is (a view's storage offset then means
+    # the same there), and not made in inference mode (no version counter): any other
+    # crosses by value.
+    if collection not in _loaded and all(_whole(t) and not t.is_inference() for t in pair):
         _loaded[collection] = (pair, (pair[0]._version, pair[1]._version))
     return pair
 

@@ -93,15 +93,8 @@ def by_reference(value: Any) -> Any:
         ):
             return t
         ptr = t.untyped_storage().data_ptr()
-        for collection, which, base in kit:
-            # The worker's copy is laid out as the whole storage is: offsets agree.
-            if (
-                base.untyped_storage().data_ptr() == ptr
-                and base.dtype == t.dtype
-                and base.storage_offset() == 0
-                and base.is_contiguous()
-                and base.untyped_storage().nbytes() == base.nbytes
-            ):
+        for collection, which, base in kit:  # each is its whole storage (kit_mnist.py)
+            if base.untyped_storage().data_ptr() == ptr and base.dtype == t.dtype:
                 return KitSlice(
                     collection, which, int(t.storage_offset()), tuple(t.shape), tuple(t.stride())
                 )
